@@ -1,0 +1,230 @@
+"""sip.conf, loaded once into a typed, validated object.
+
+Everything the service needs from the operator is read here so that a typo
+is reported at start-up with the section and key, not mid-call.
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    registrar: str | None = None
+    username: str = ""
+    password: str = ""
+    trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    require_trusted_source: bool = False
+
+    def is_trusted(self, address: str | None) -> bool:
+        """Whether a request from this source address may assert identity."""
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted_networks)
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    language: str = "en-GB"
+    voice: str = "gmw/en-gb-x-rp"
+    rate: int = 165
+    volume: float = 1.0
+    catalogue_dir: Path = Path("prompts")
+    cache_dir: Path = Path("var/prompt-cache")
+    recorded_dir: Path = Path("prompts/recorded")
+
+
+@dataclass(frozen=True)
+class MenuConfig:
+    first_digit_timeout: float = 10.0
+    tries: int = 3
+
+
+@dataclass(frozen=True)
+class HoursConfig:
+    open: time = time(9, 0)
+    close: time = time(17, 0)
+    holidays: str = "GB-ENG"
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    ticket: str = "open a support ticket on the CLI SECURE customer portal"
+    email: str = "support at clisecure dot co dot uk"
+
+
+@dataclass(frozen=True)
+class Config:
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 5060
+    public_number: str = "+442033551151"
+    database_url: str = "sqlite:///var/faultline.db"
+    data_dir: Path = Path("var")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    max_calls: int = 500
+    rtp_timeout: int = 60
+    trunk: TrunkConfig = field(default_factory=TrunkConfig)
+    prompts: PromptConfig = field(default_factory=PromptConfig)
+    menu: MenuConfig = field(default_factory=MenuConfig)
+    hours: HoursConfig = field(default_factory=HoursConfig)
+    support: SupportConfig = field(default_factory=SupportConfig)
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _database_url(base: Path, url: str) -> str:
+    """Make a relative SQLite path relative to the config file, not the cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(_resolve(base, url[len(prefix) :]))
+    return url
+
+
+def _split_hostport(value: str, key: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"[general] {key}: expected HOST:PORT, got {value!r}")
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise ConfigError(f"[general] {key}: port {port!r} is not a number") from None
+    if not 0 < port_number < 65536:
+        raise ConfigError(f"[general] {key}: port {port_number} is out of range")
+    return host.strip("[]"), port_number
+
+
+def _time(value: str, where: str) -> time:
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ConfigError(f"{where}: expected HH:MM, got {value!r}") from None
+
+
+def _networks(
+    value: str,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"[trunk] trusted_addresses: {item!r} is not an address or network"
+            ) from None
+    return tuple(networks)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a sip.conf file."""
+    path = Path(path)
+    parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+    try:
+        with path.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except configparser.Error as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return config_from_parser(parser, path.resolve().parent)
+
+
+def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
+    """Build a Config from parsed INI sections, filling defaults."""
+
+    def get(section: str, key: str, default: str) -> str:
+        return parser.get(section, key, fallback=default).strip() or default
+
+    def number(section: str, key: str, default: float, kind: type = float) -> float:
+        raw = get(section, key, str(default))
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigError(f"[{section}] {key}: {raw!r} is not a number") from None
+        if value < 0:
+            raise ConfigError(f"[{section}] {key}: must not be negative")
+        return float(value)
+
+    def boolean(section: str, key: str, default: bool) -> bool:
+        try:
+            return parser.getboolean(section, key, fallback=default)
+        except ValueError:
+            raise ConfigError(f"[{section}] {key}: expected yes or no") from None
+
+    defaults = Config()
+    host, port = _split_hostport(get("general", "listen", "127.0.0.1:5060"), "listen")
+    tz_name = get("general", "timezone", "Europe/London")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[general] timezone: unknown time zone {tz_name!r}") from None
+
+    registrar = parser.get("trunk", "registrar", fallback="").strip() or None
+    trunk = TrunkConfig(
+        registrar=registrar,
+        username=parser.get("trunk", "username", fallback="").strip(),
+        password=parser.get("trunk", "password", fallback="").strip(),
+        trusted_networks=_networks(parser.get("trunk", "trusted_addresses", fallback="")),
+        require_trusted_source=boolean("trunk", "require_trusted_source", False),
+    )
+    prompts = PromptConfig(
+        language=get("prompts", "language", defaults.prompts.language),
+        voice=get("prompts", "voice", defaults.prompts.voice),
+        rate=int(number("prompts", "rate", defaults.prompts.rate, int)),
+        volume=min(1.0, number("prompts", "volume", defaults.prompts.volume)),
+        catalogue_dir=_resolve(base, get("prompts", "catalogue_dir", "prompts")),
+        cache_dir=_resolve(base, get("prompts", "cache_dir", "var/prompt-cache")),
+        recorded_dir=_resolve(base, get("prompts", "recorded_dir", "prompts/recorded")),
+    )
+    tries = int(number("menu", "tries", defaults.menu.tries, int))
+    if tries < 1:
+        raise ConfigError("[menu] tries: must be at least 1")
+    menu = MenuConfig(
+        first_digit_timeout=number("menu", "first_digit_timeout", 10.0),
+        tries=tries,
+    )
+    hours = HoursConfig(
+        open=_time(get("hours", "open", "09:00"), "[hours] open"),
+        close=_time(get("hours", "close", "17:00"), "[hours] close"),
+        holidays=get("hours", "holidays", "GB-ENG"),
+    )
+    if hours.close <= hours.open:
+        raise ConfigError("[hours] close must be after open")
+    support = SupportConfig(
+        ticket=get("support", "ticket", defaults.support.ticket),
+        email=get("support", "email", defaults.support.email),
+    )
+    return Config(
+        listen_host=host,
+        listen_port=port,
+        public_number=get("general", "public_number", defaults.public_number),
+        database_url=_database_url(base, get("general", "database", defaults.database_url)),
+        data_dir=_resolve(base, get("general", "data_dir", "var")),
+        timezone=timezone,
+        max_calls=int(number("general", "max_calls", defaults.max_calls, int)),
+        rtp_timeout=int(number("general", "rtp_timeout", defaults.rtp_timeout, int)),
+        trunk=trunk,
+        prompts=prompts,
+        menu=menu,
+        hours=hours,
+        support=support,
+    )

@@ -1,0 +1,291 @@
+"""The fault-reporting call flow as a pure state machine.
+
+greet → (unknown caller: explain and hang up)
+      → menu → confirm → record → read reference → goodbye
+
+`handle(event, now)` takes one event and the current time and returns the
+commands to carry out. It never touches a socket, clock or database, so
+every path, timeout included, is tested by stepping `now` by hand.
+
+Rules the flow keeps for callers:
+- a fault is recorded only after the caller confirmed its priority, so a
+  critical report is never mistaken for another priority;
+- the reference is spoken only after FaultRecorded, i.e. after the commit;
+- out of hours only critical faults are taken, as the SLA says.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ivr.flow.events import (
+    Answered,
+    CallSummary,
+    CancelTimer,
+    Command,
+    DigitPressed,
+    Event,
+    FaultNotRecorded,
+    FaultRecorded,
+    Hangup,
+    HungUp,
+    Outcome,
+    Play,
+    PlaybackFinished,
+    Priority,
+    RecordFault,
+    SetTimer,
+    StopPlayback,
+    TimerExpired,
+)
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text
+
+REPEAT_KEY = "*"
+
+PRIORITY_PROMPTS = {
+    Priority.STANDARD: "priority_standard",
+    Priority.HIGH: "priority_high",
+    Priority.CRITICAL: "priority_critical",
+}
+
+
+class State(enum.Enum):
+    WAITING = "waiting"  # not answered yet
+    REJECTING = "rejecting"  # telling an unknown caller how else to report
+    MENU = "menu"  # choosing a priority
+    CONFIRM = "confirm"  # hearing the choice read back
+    RECORDING = "recording"  # fault being committed
+    READING_REFERENCE = "reading_reference"
+    FAREWELL = "farewell"  # a last message, then hang up
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    first_digit_timeout: float = 10.0
+    tries: int = 3
+
+
+class IllegalEvent(RuntimeError):
+    """The event cannot happen in this state (a bug in the caller of the flow)."""
+
+
+class CallFlow:
+    """One caller's way through the fault line."""
+
+    def __init__(self, settings: FlowSettings | None = None) -> None:
+        self.settings = settings or FlowSettings()
+        self.state = State.WAITING
+        self.summary = CallSummary()
+        self._answered: Answered | None = None
+        self._tries = 0
+        self._timer_armed = False
+        self._playing = False
+        self._playing_barge_in = False
+
+    # ---- public interface ---------------------------------------------------
+
+    def handle(self, event: Event, now: float) -> list[Command]:
+        """Advance the flow by one event; return what must be done."""
+        if self.state is State.DONE:
+            return []
+        if isinstance(event, HungUp):
+            return self._on_hangup()
+        if isinstance(event, Answered):
+            if self.state is not State.WAITING:
+                raise IllegalEvent(f"Answered in state {self.state.value}")
+            return self._on_answered(event)
+        if self.state is State.WAITING:
+            raise IllegalEvent(f"{type(event).__name__} before the call was answered")
+        if isinstance(event, PlaybackFinished):
+            self._playing = False
+            return self._on_playback_finished(now)
+        if isinstance(event, DigitPressed):
+            return self._on_digit(event.key, now)
+        if isinstance(event, TimerExpired):
+            if not self._timer_armed:
+                return []  # a timer that was cancelled as it fired
+            self._timer_armed = False
+            return self._on_timeout(now)
+        if isinstance(event, FaultRecorded):
+            return self._on_recorded(event.reference)
+        if isinstance(event, FaultNotRecorded):
+            return self._on_not_recorded()
+        raise IllegalEvent(f"unknown event {event!r}")
+
+    @property
+    def after_hours(self) -> bool:
+        return bool(self._answered and self._answered.after_hours)
+
+    # ---- helpers that build commands ------------------------------------------
+
+    def _play(self, parts: list[SpeechPart], *, barge_in: bool) -> list[Command]:
+        self._playing = True
+        self._playing_barge_in = barge_in
+        commands: list[Command] = []
+        if self._timer_armed:
+            self._timer_armed = False
+            commands.append(CancelTimer())
+        commands.append(Play(tuple(parts), barge_in=barge_in))
+        return commands
+
+    def _farewell(self, prompt_id: str, outcome: Outcome) -> list[Command]:
+        self.summary.outcome = outcome
+        self.state = State.FAREWELL
+        return self._play([Prompt(prompt_id)], barge_in=False)
+
+    def _menu_parts(self) -> list[SpeechPart]:
+        answered = self._answered
+        if answered is not None and answered.after_hours:
+            parts: list[SpeechPart] = [Prompt("after_hours_closed")]
+            if answered.next_opening is not None and answered.local_now is not None:
+                parts += [Prompt("office_opens"), Moment(answered.next_opening, answered.local_now)]
+            parts.append(Prompt("after_hours_menu"))
+            return parts
+        return [Prompt("menu")]
+
+    def _ask_menu(self, *, first: bool) -> list[Command]:
+        self.state = State.MENU
+        parts: list[SpeechPart] = []
+        if first:
+            parts.append(Prompt("greeting"))
+            if self._answered is not None and self._answered.announcement:
+                parts += [Prompt("announcement"), Text(self._answered.announcement)]
+        parts += self._menu_parts()
+        return self._play(parts, barge_in=True)
+
+    def _ask_confirm(self, priority: Priority) -> list[Command]:
+        self.state = State.CONFIRM
+        self.summary.priority = priority
+        parts: list[SpeechPart] = [
+            Prompt("you_chose"),
+            Prompt(PRIORITY_PROMPTS[priority]),
+            Prompt("confirm"),
+        ]
+        return self._play(parts, barge_in=True)
+
+    # ---- transitions ------------------------------------------------------------
+
+    def _on_answered(self, event: Answered) -> list[Command]:
+        self._answered = event
+        if not event.verified:
+            self.state = State.REJECTING
+            self.summary.outcome = Outcome.REJECTED
+            return self._play([Prompt("greeting"), Prompt("unknown_caller")], barge_in=False)
+        return self._ask_menu(first=True)
+
+    def _on_hangup(self) -> list[Command]:
+        if self.summary.outcome is Outcome.IN_PROGRESS:
+            # A fault already committed keeps REPORTED; anything short of that
+            # is an abandoned call with whatever keys were pressed.
+            self.summary.outcome = Outcome.ABANDONED
+        self.state = State.DONE
+        commands: list[Command] = []
+        if self._timer_armed:
+            self._timer_armed = False
+            commands.append(CancelTimer())
+        return commands
+
+    def _on_playback_finished(self, now: float) -> list[Command]:
+        if self.state in (State.REJECTING, State.FAREWELL, State.READING_REFERENCE):
+            self.state = State.DONE
+            return [Hangup()]
+        if self.state in (State.MENU, State.CONFIRM):
+            self._timer_armed = True
+            return [SetTimer(now + self.settings.first_digit_timeout)]
+        return []
+
+    def _on_digit(self, key: str, now: float) -> list[Command]:
+        if self.state not in (State.MENU, State.CONFIRM):
+            return []  # keys during a message that cannot be interrupted are ignored
+        if self._playing and not self._playing_barge_in:
+            return []
+        self.summary.digits.append(key)
+        commands: list[Command] = []
+        if self._playing:
+            self._playing = False
+            commands.append(StopPlayback())
+        if self.state is State.MENU:
+            commands += self._menu_choice(key)
+        else:
+            commands += self._confirm_choice(key)
+        return commands
+
+    def _menu_choice(self, key: str) -> list[Command]:
+        if key == REPEAT_KEY:
+            return self._ask_menu(first=False)
+        priority = Priority.from_key(key)
+        if priority is Priority.CRITICAL or (priority is not None and not self.after_hours):
+            self._tries = 0
+            return self._ask_confirm(priority)
+        if priority is not None:
+            # Out of hours, standard and high faults are taken by ticket or
+            # email, not by phone; the menu already said so.
+            return self._farewell("after_hours_goodbye", Outcome.AFTER_HOURS)
+        return self._invalid([Prompt("invalid_choice"), *self._menu_parts()])
+
+    def _confirm_choice(self, key: str) -> list[Command]:
+        if key == "1":
+            assert self.summary.priority is not None
+            self.state = State.RECORDING
+            commands: list[Command] = []
+            if self._timer_armed:
+                self._timer_armed = False
+                commands.append(CancelTimer())
+            commands.append(RecordFault(self.summary.priority))
+            return commands
+        if key == "2":
+            self._tries = 0
+            self.summary.priority = None
+            return self._ask_menu(first=False)
+        if key == REPEAT_KEY:
+            assert self.summary.priority is not None
+            return self._ask_confirm(self.summary.priority)
+        assert self.summary.priority is not None
+        return self._invalid(
+            [
+                Prompt("invalid_choice"),
+                Prompt("you_chose"),
+                Prompt(PRIORITY_PROMPTS[self.summary.priority]),
+                Prompt("confirm"),
+            ]
+        )
+
+    def _invalid(self, parts: list[SpeechPart]) -> list[Command]:
+        self._tries += 1
+        if self._tries >= self.settings.tries:
+            return self._give_up()
+        return self._play(parts, barge_in=True)
+
+    def _on_timeout(self, now: float) -> list[Command]:
+        if self.state not in (State.MENU, State.CONFIRM):
+            return []
+        self._tries += 1
+        if self._tries >= self.settings.tries:
+            return self._give_up()
+        if self.state is State.MENU:
+            return self._ask_menu(first=False)
+        assert self.summary.priority is not None
+        return self._ask_confirm(self.summary.priority)
+
+    def _give_up(self) -> list[Command]:
+        outcome = Outcome.AFTER_HOURS if self.after_hours else Outcome.NO_CHOICE
+        return self._farewell("no_choice", outcome)
+
+    def _on_recorded(self, reference: str) -> list[Command]:
+        if self.state is not State.RECORDING:
+            raise IllegalEvent(f"FaultRecorded in state {self.state.value}")
+        self.summary.reference = reference
+        self.summary.outcome = Outcome.REPORTED
+        self.state = State.READING_REFERENCE
+        parts: list[SpeechPart] = [Prompt("fault_logged"), Digits(reference)]
+        if self.summary.priority is Priority.CRITICAL:
+            parts.append(Prompt("engineer_paged"))
+        parts += [Prompt("reference_again"), Digits(reference), Prompt("goodbye")]
+        return self._play(parts, barge_in=False)
+
+    def _on_not_recorded(self) -> list[Command]:
+        if self.state is not State.RECORDING:
+            raise IllegalEvent(f"FaultNotRecorded in state {self.state.value}")
+        return self._farewell("record_failed", Outcome.FAILED)

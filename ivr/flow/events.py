@@ -1,0 +1,162 @@
+"""Events into and commands out of the call flow: small frozen dataclasses.
+
+Events are what happened on the call (as seen by the SIP adapter or the
+service); commands are what the flow wants done. Neither carries a socket,
+a session or a clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ivr.flow.speech import SpeechPart
+
+
+class Priority(enum.Enum):
+    STANDARD = "standard"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def key(self) -> str:
+        """The key a caller presses to choose it."""
+        return {"standard": "1", "high": "2", "critical": "3"}[self.value]
+
+    @classmethod
+    def from_key(cls, key: str) -> Priority | None:
+        return {"1": cls.STANDARD, "2": cls.HIGH, "3": cls.CRITICAL}.get(key)
+
+
+class Outcome(enum.Enum):
+    """How a call ended, as admins read it in the call log."""
+
+    IN_PROGRESS = "in_progress"
+    REPORTED = "reported"
+    REJECTED = "rejected"
+    ABANDONED = "abandoned"
+    NO_CHOICE = "no_choice"
+    AFTER_HOURS = "after_hours"
+    FAILED = "failed"
+
+
+# ---- events -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The call is up and the caller has been checked.
+
+    `verified` is the outcome of the handset lookup; `after_hours` and
+    `next_opening` come from the business calendar; `announcement` is a
+    current outage message, if any.
+    """
+
+    verified: bool
+    after_hours: bool = False
+    next_opening: datetime | None = None
+    local_now: datetime | None = None
+    announcement: str | None = None
+
+
+@dataclass(frozen=True)
+class PlaybackFinished:
+    """The last Play command's audio has all been sent (not stopped early)."""
+
+
+@dataclass(frozen=True)
+class DigitPressed:
+    key: str
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 1 or self.key not in "0123456789*#ABCD":
+            raise ValueError(f"not a DTMF key: {self.key!r}")
+
+
+@dataclass(frozen=True)
+class TimerExpired:
+    """The timer set by the last SetTimer has run out."""
+
+
+@dataclass(frozen=True)
+class FaultRecorded:
+    """The fault is committed to the database under this reference."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
+class FaultNotRecorded:
+    """Committing the fault failed; the caller must be told how else to report."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class HungUp:
+    """The caller (or the network) ended the call."""
+
+
+Event = (
+    Answered
+    | PlaybackFinished
+    | DigitPressed
+    | TimerExpired
+    | FaultRecorded
+    | FaultNotRecorded
+    | HungUp
+)
+
+
+# ---- commands ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Play:
+    """Say these parts in order. With barge_in, a key press stops the prompt."""
+
+    parts: tuple[SpeechPart, ...]
+    barge_in: bool = False
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class SetTimer:
+    """Arm the call's single timer for `deadline` (same clock as `now`)."""
+
+    deadline: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordFault:
+    """Commit a fault with this priority, then report FaultRecorded or FaultNotRecorded."""
+
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Command = Play | StopPlayback | SetTimer | CancelTimer | RecordFault | Hangup
+
+
+@dataclass
+class CallSummary:
+    """What the call log keeps of the flow: the keys, the choice and the outcome."""
+
+    outcome: Outcome = Outcome.IN_PROGRESS
+    digits: list[str] = field(default_factory=list)
+    priority: Priority | None = None
+    reference: str | None = None

@@ -1,0 +1,52 @@
+"""What the call flow asks to be said, as data.
+
+The flow never names audio files: it names prompts from the catalogue and
+dynamic items (a reference to read digit by digit, an opening time). The
+prompt library turns each part into audio from cached pieces, so a call
+never waits for speech synthesis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt from the catalogue, by id (prompts/<language>.toml)."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Digits read one by one, in pairs with a short pause ("four seven, one two")."""
+
+    digits: str
+
+    def __post_init__(self) -> None:
+        if not self.digits.isdigit():
+            raise ValueError(f"Digits takes only 0-9, got {self.digits!r}")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A local date and time said naturally relative to `now` ("on Tuesday at 9 a.m.")."""
+
+    at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text the operator wrote (an outage message, a customer's name).
+
+    Synthesised when it is stored, not when it is played, so it is ready by
+    the time a call needs it.
+    """
+
+    text: str
+
+
+SpeechPart = Prompt | Digits | Moment | Text

@@ -1,0 +1,1 @@
+"""CLI SECURE fault line."""
