@@ -1,0 +1,297 @@
+"""The SLA clock: the business calendar and the deadlines a fault must meet.
+
+Pure on purpose: every function takes the instants it needs and never reads
+the clock or the database, so the paging scheduler, the admin CLI and the
+tests all get identical answers for the same inputs, and a test can step
+across a weekend, a bank holiday or a clock change without waiting.
+
+Instants go in timezone-aware (naive ones are refused, because a naive
+"16:00" is ambiguous twice a year in the UK) and deadlines come out in UTC,
+which is what the database stores and what compares safely.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from ivr.flow.events import Priority
+
+if TYPE_CHECKING:
+    from ivr.config import HoursConfig
+
+# A calendar with no working day for this long is misconfigured; stop rather
+# than loop for ever looking for the next opening.
+_MAX_CLOSED_DAYS = 3660
+
+_REGION = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z0-9]+))?$")
+
+
+def _require_aware(value: datetime, name: str) -> datetime:
+    """Refuse naive datetimes: guessing their zone would move deadlines by an hour."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{name} must be timezone-aware, got naive {value.isoformat()}; "
+            "attach a tzinfo (e.g. datetime.UTC or ZoneInfo('Europe/London'))"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Core hours: Monday to Friday, open to close local time, bank holidays excepted.
+
+    `holiday_region` is "COUNTRY" or "COUNTRY-SUBDIV" as the `holidays`
+    package names them ("GB-ENG" is England and Wales' bank holidays,
+    substitute days included). The holiday table is built on first use and
+    fills in years as they are asked for, so a calendar is cheap to create.
+    """
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    open: time = time(9, 0)
+    close: time = time(17, 0)
+    holiday_region: str = "GB-ENG"
+
+    def __post_init__(self) -> None:
+        if self.open.tzinfo is not None or self.close.tzinfo is not None:
+            raise ValueError("open and close are local wall-clock times; give them without tzinfo")
+        if self.close <= self.open:
+            raise ValueError(f"close ({self.close}) must be after open ({self.open})")
+        if not _REGION.match(self.holiday_region):
+            raise ValueError(
+                f"holiday_region must be COUNTRY or COUNTRY-SUBDIV (e.g. 'GB-ENG'), "
+                f"got {self.holiday_region!r}"
+            )
+
+    @classmethod
+    def from_config(cls, hours: HoursConfig, tz: ZoneInfo) -> BusinessCalendar:
+        return cls(tz=tz, open=hours.open, close=hours.close, holiday_region=hours.holidays)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        # cached_property writes the instance __dict__ directly, so this
+        # works on a frozen dataclass and stays out of eq/hash.
+        match = _REGION.match(self.holiday_region)
+        assert match is not None  # checked in __post_init__
+        country, subdiv = match.group(1).upper(), match.group(2)
+        try:
+            return holidays.country_holidays(country, subdiv=subdiv.upper() if subdiv else None)
+        except NotImplementedError as exc:
+            raise ValueError(f"unknown holiday region {self.holiday_region!r}: {exc}") from None
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays
+
+    def _window(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's core hours as UTC instants, so that durations are real elapsed time."""
+        if not self.is_business_day(day):
+            return None
+        start = datetime.combine(day, self.open, tzinfo=self.tz).astimezone(UTC)
+        end = datetime.combine(day, self.close, tzinfo=self.tz).astimezone(UTC)
+        return start, end
+
+    def _windows_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Core windows in order, starting with the local day that holds `instant`."""
+        day = instant.astimezone(self.tz).date()
+        closed = 0
+        while True:
+            window = self._window(day)
+            if window is None:
+                closed += 1
+                if closed > _MAX_CLOSED_DAYS:
+                    raise ValueError(
+                        f"no business day within {_MAX_CLOSED_DAYS} days of {day}; "
+                        "check the calendar"
+                    )
+            else:
+                closed = 0
+                yield window
+            day += timedelta(days=1)
+
+    def is_open(self, instant: datetime) -> bool:
+        """Open from `open` inclusive to `close` exclusive: a call at 17:00 is after hours."""
+        moment = _require_aware(instant, "instant").astimezone(UTC)
+        window = self._window(moment.astimezone(self.tz).date())
+        return window is not None and window[0] <= moment < window[1]
+
+    def next_opening(self, instant: datetime) -> datetime:
+        """When core time next runs, in local time for reading aloud; now if already open."""
+        moment = _require_aware(instant, "instant").astimezone(UTC)
+        for start, end in self._windows_from(moment):
+            if moment < end:
+                return max(start, moment).astimezone(self.tz)
+        raise AssertionError("unreachable: _windows_from never ends")  # pragma: no cover
+
+    def add_core_hours(self, start: datetime, hours: float) -> datetime:
+        """Spend `hours` of core time from `start`; time outside core hours does not count.
+
+        A deadline that uses up a day's core time exactly lands on that day's
+        close, not on the next opening, because "by 17:00" is the honest reading.
+        """
+        moment = _require_aware(start, "start").astimezone(UTC)
+        if hours < 0:
+            raise ValueError(f"hours must not be negative, got {hours}")
+        remaining = timedelta(hours=hours)
+        for window_start, window_end in self._windows_from(moment):
+            if moment >= window_end:
+                continue
+            begin = max(window_start, moment)
+            available = window_end - begin
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available
+        raise AssertionError("unreachable: _windows_from never ends")  # pragma: no cover
+
+    def core_hours_between(self, a: datetime, b: datetime) -> float:
+        """Core hours from `a` to `b`; negative when `b` is before `a`, like subtraction."""
+        first = _require_aware(a, "a").astimezone(UTC)
+        second = _require_aware(b, "b").astimezone(UTC)
+        if second < first:
+            return -self.core_hours_between(second, first)
+        total = timedelta(0)
+        for window_start, window_end in self._windows_from(first):
+            if window_start >= second:
+                break
+            overlap = min(window_end, second) - max(window_start, first)
+            if overlap > timedelta(0):
+                total += overlap
+        return total / timedelta(hours=1)
+
+
+# ---- the SLA as data ----------------------------------------------------------
+
+
+class Clock(enum.Enum):
+    """Which hours a target counts.
+
+    CORE counts business hours only (standard and high priority); ELAPSED
+    counts every real hour, nights, weekends and holidays included, because
+    critical faults are worked after hours.
+    """
+
+    CORE = "core"
+    ELAPSED = "elapsed"
+
+
+@dataclass(frozen=True)
+class Target:
+    hours: float
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    acknowledge: Target
+    respond: Target
+    resolve: Target | None  # None: "issue dependent", no committed resolution time
+
+
+SLA_RULES: Mapping[Priority, SlaRule] = MappingProxyType(
+    {
+        # The published table says "within 8 hours" / "12 hours"; standard
+        # issues are not worked after hours, so these are core hours.
+        Priority.STANDARD: SlaRule(
+            acknowledge=Target(8, Clock.CORE),
+            respond=Target(12, Clock.CORE),
+            resolve=None,
+        ),
+        # "5 days" is five business days of core time.
+        Priority.HIGH: SlaRule(
+            acknowledge=Target(5, Clock.CORE),
+            respond=Target(8, Clock.CORE),
+            resolve=Target(40, Clock.CORE),
+        ),
+        Priority.CRITICAL: SlaRule(
+            acknowledge=Target(2, Clock.ELAPSED),
+            respond=Target(3, Clock.ELAPSED),
+            resolve=Target(24, Clock.ELAPSED),
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    acknowledge_by: datetime
+    respond_by: datetime
+    resolve_by: datetime | None
+
+
+def _deadline(target: Target, reported_at: datetime, calendar: BusinessCalendar) -> datetime:
+    if target.clock is Clock.ELAPSED:
+        # UTC arithmetic: 24 hours across a clock change is 24 real hours,
+        # which local wall-clock arithmetic would get wrong by one.
+        return reported_at.astimezone(UTC) + timedelta(hours=target.hours)
+    return calendar.add_core_hours(reported_at, target.hours)
+
+
+def deadlines(priority: Priority, reported_at: datetime, calendar: BusinessCalendar) -> Deadlines:
+    """The fixed deadlines a fault reported at `reported_at` must meet, all in UTC."""
+    _require_aware(reported_at, "reported_at")
+    rule = SLA_RULES[priority]
+    return Deadlines(
+        acknowledge_by=_deadline(rule.acknowledge, reported_at, calendar),
+        respond_by=_deadline(rule.respond, reported_at, calendar),
+        resolve_by=None if rule.resolve is None else _deadline(rule.resolve, reported_at, calendar),
+    )
+
+
+def next_deadline(
+    deadlines: Deadlines,
+    *,
+    acknowledged_at: datetime | None,
+    responded_at: datetime | None,
+    resolved_at: datetime | None,
+) -> tuple[str, datetime] | None:
+    """The earliest stage still owed, or None when nothing more is owed.
+
+    A later stage implies the earlier ones (a response is also an
+    acknowledgement, a fix is also a response), so an engineer who skips
+    straight to responding is not chased for the acknowledgement. An overdue
+    stage is still returned: it is still owed.
+    """
+    done = {
+        "acknowledged_at": acknowledged_at,
+        "responded_at": responded_at,
+        "resolved_at": resolved_at,
+    }
+    for name, value in done.items():
+        if value is not None:
+            _require_aware(value, name)
+    happened = [value is not None for value in done.values()]
+    stages: list[tuple[str, datetime | None]] = [
+        ("acknowledge", deadlines.acknowledge_by),
+        ("respond", deadlines.respond_by),
+        ("resolve", deadlines.resolve_by),
+    ]
+    for index, (name, due) in enumerate(stages):
+        if any(happened[index:]):
+            continue
+        return None if due is None else (name, due)
+    return None
+
+
+def describe_remaining(deadline: datetime, now: datetime) -> str:
+    """Time to a deadline for an operator to read, e.g. "2h 15m left" or "overdue by 1h 03m".
+
+    Time left is rounded down and lateness rounded up, so the text never
+    promises more time than there is, nor says "overdue by 0h 00m".
+    """
+    delta = _require_aware(deadline, "deadline") - _require_aware(now, "now")
+    if delta >= timedelta(0):
+        minutes = int(delta // timedelta(minutes=1))
+        return f"{minutes // 60}h {minutes % 60:02d}m left"
+    late = -delta
+    minutes = -int(-late // timedelta(minutes=1))  # ceiling
+    return f"overdue by {minutes // 60}h {minutes % 60:02d}m"
