@@ -40,6 +40,9 @@ def _register() -> None:
     main.add_command(calls_cli.calls)
     main.add_command(faults_cli.faults)
     # Further nouns register below, one line each.
+    from ivr.admin import prompts_cli
+
+    main.add_command(prompts_cli.prompts)
     from ivr.admin import sla_cli
 
     main.add_command(sla_cli.sla)
