@@ -11,7 +11,11 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from ivr.paging.policy import Policy
 
 
 class ConfigError(ValueError):
@@ -67,6 +71,13 @@ class SupportConfig:
     email: str = "support at clisecure dot co dot uk"
 
 
+def _default_paging() -> Policy:
+    # Imported late: the policy module raises ConfigError, defined here.
+    from ivr.paging.policy import Policy
+
+    return Policy()
+
+
 @dataclass(frozen=True)
 class Config:
     listen_host: str = "127.0.0.1"
@@ -82,6 +93,7 @@ class Config:
     menu: MenuConfig = field(default_factory=MenuConfig)
     hours: HoursConfig = field(default_factory=HoursConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
+    paging: Policy = field(default_factory=_default_paging)
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -213,6 +225,9 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         ticket=get("support", "ticket", defaults.support.ticket),
         email=get("support", "email", defaults.support.email),
     )
+    from ivr.paging.policy import policy_from_config
+
+    paging = policy_from_config(parser["paging"] if parser.has_section("paging") else {})
     return Config(
         listen_host=host,
         listen_port=port,
@@ -227,4 +242,5 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         menu=menu,
         hours=hours,
         support=support,
+        paging=paging,
     )

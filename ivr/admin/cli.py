@@ -40,6 +40,11 @@ def _register() -> None:
     main.add_command(calls_cli.calls)
     main.add_command(faults_cli.faults)
     # Further nouns register below, one line each.
+    from ivr.admin import engineers_cli, oncall_cli, pages_cli
+
+    main.add_command(engineers_cli.engineers)
+    main.add_command(oncall_cli.oncall)
+    main.add_command(pages_cli.pages)
     from ivr.admin import prompts_cli
 
     main.add_command(prompts_cli.prompts)

@@ -1,0 +1,84 @@
+"""`ivr calls`: the call log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.callers import InvalidNumber, normalise_number
+from ivr.flow.events import Outcome
+from ivr.store.calls import CallFilter, call_as_dict, list_calls
+
+
+def _instant(app: AppContext, value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not ISO 8601", param_hint=name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=app.config.timezone)
+
+
+@click.group()
+def calls() -> None:
+    """Review calls to the fault line."""
+
+
+@calls.command("list")
+@click.option("--since", help="Calls started at or after (ISO 8601, local time if no offset).")
+@click.option("--until", help="Calls started before (ISO 8601).")
+@click.option("--cli", help="Only calls from this number (any common form).")
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]))
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def list_(
+    app: AppContext,
+    since: str | None,
+    until: str | None,
+    cli: str | None,
+    outcome: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List calls, newest first."""
+    number = None
+    if cli is not None:
+        try:
+            number = normalise_number(cli)
+        except InvalidNumber as exc:
+            raise click.BadParameter(str(exc), param_hint="--cli") from None
+    filters = CallFilter(
+        since=_instant(app, since, "--since"),
+        until=_instant(app, until, "--until"),
+        cli=number,
+        outcome=outcome,
+        limit=limit,
+    )
+    with app.db.sessions() as session:
+        rows = [call_as_dict(call) for call in list_calls(session, filters)]
+    if as_json:
+        echo_json(rows)
+        return
+    tz = app.config.timezone
+    for call in list_calls_text(rows, tz):
+        click.echo(call)
+    if not rows:
+        click.echo("no calls")
+
+
+def list_calls_text(rows: list[dict[str, object]], tz: object) -> list[str]:
+    lines = []
+    for row in rows:
+        started = datetime.fromisoformat(str(row["started_at"])).astimezone(tz)  # type: ignore[arg-type]
+        who = row["cli"] or "withheld/unknown"
+        verified = "verified" if row["verified"] else "not verified"
+        ref = f" ref {row['fault_reference']}" if row["fault_reference"] else ""
+        lines.append(
+            f"{started:%Y-%m-%d %H:%M:%S} {who:<16} {verified:<13} {row['outcome']:<12}"
+            f" keys={row['digits'] or '-'}{ref}"
+        )
+    return lines

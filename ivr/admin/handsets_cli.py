@@ -1,0 +1,95 @@
+"""`ivr handsets`: the telephones CLI SECURE supplied, the only ones the line serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.callers import InvalidNumber, normalise_number
+from ivr.store.handsets import (
+    HandsetError,
+    add_handset,
+    find_handset,
+    import_handsets,
+    list_handsets,
+    parse_handset_csv,
+    remove_handset,
+)
+
+
+@click.group()
+def handsets() -> None:
+    """Manage the handsets allowed to report faults."""
+
+
+@handsets.command("add")
+@click.argument("number")
+@click.option("--customer", required=True, help="The customer this handset belongs to.")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the number is already registered.")
+@pass_app
+def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
+    """Register NUMBER (any common UK form) as a supplied handset."""
+    try:
+        with app.db.sessions.begin() as session:
+            if if_missing:
+                try:
+                    e164 = normalise_number(number)
+                except InvalidNumber as exc:
+                    raise HandsetError(str(exc)) from None
+                if find_handset(session, e164) is not None:
+                    return
+            handset = add_handset(session, number, customer)
+            click.echo(f"added {handset.number} ({handset.customer})")
+    except HandsetError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@handsets.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def import_(app: AppContext, csv_file: Path) -> None:
+    """Import NUMBER,CUSTOMER rows; any bad line imports nothing."""
+    try:
+        with csv_file.open(newline="", encoding="utf-8-sig") as handle:
+            rows = parse_handset_csv(handle)
+        with app.db.sessions.begin() as session:
+            added, updated = import_handsets(session, rows)
+    except HandsetError as exc:
+        raise click.ClickException(f"{csv_file}: {exc}") from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{csv_file}: not a UTF-8 text file") from None
+    click.echo(f"imported {len(rows)} rows: {added} added, {updated} updated")
+
+
+@handsets.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def list_(app: AppContext, as_json: bool) -> None:
+    """List registered handsets."""
+    with app.db.sessions() as session:
+        rows = [
+            {"number": h.number, "customer": h.customer, "added_at": h.added_at.isoformat()}
+            for h in list_handsets(session)
+        ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['number']:<16} {row['customer']}")
+    if not rows:
+        click.echo("no handsets registered")
+
+
+@handsets.command("remove")
+@click.argument("number")
+@pass_app
+def remove(app: AppContext, number: str) -> None:
+    """Remove a handset; its calls stay in the log."""
+    try:
+        with app.db.sessions.begin() as session:
+            handset = remove_handset(session, number)
+            click.echo(f"removed {handset.number} ({handset.customer})")
+    except HandsetError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,259 @@
+"""`ivr oncall`: the weekly rota, holiday and swap overrides, and who is on call.
+
+Times typed without a UTC offset are in the configured time zone, since
+that is how people think about handovers; times the clock change skips or
+repeats are refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import click
+
+from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.paging.rota import WEEKDAYS, Rota, first_handover, parse_weekday, slot_at
+from ivr.store.models import utcnow
+from ivr.store.paging import (
+    PagingError,
+    add_override,
+    current_rota,
+    list_overrides,
+    overrides_for_display,
+    set_rota,
+    who_is_on_call,
+)
+
+UPCOMING_TURNS = 4
+
+
+def parse_instant(value: str, tz: ZoneInfo, option: str) -> datetime:
+    """An aware instant from an ISO 8601 date or date-time; without an offset, local to `tz`."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T09:00 or "
+            "2026-11-24T09:00+00:00)",
+            param_hint=f"'{option}'",
+        ) from None
+    if parsed.tzinfo is not None:
+        return parsed
+    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
+        why = "does not exist" if skipped else "happens twice"
+        raise click.BadParameter(
+            f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
+            param_hint=f"'{option}'",
+        )
+    return first
+
+
+def parse_hhmm(value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a time of day (HH:MM, e.g. 09:00)", param_hint="'--handover'"
+        ) from None
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment.astimezone(tz):%a %d %b %Y %H:%M %Z}"
+
+
+def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    return None if moment is None else moment.astimezone(tz).isoformat()
+
+
+@click.group()
+def oncall() -> None:
+    """The on-call rota, overrides, and who is on call now."""
+
+
+@oncall.group()
+def rota() -> None:
+    """The weekly rotation of engineers."""
+
+
+@rota.command("set")
+@click.argument("names", nargs=-1, required=True)
+@click.option(
+    "--start",
+    "start_text",
+    required=True,
+    metavar="ISO8601",
+    help="The rota starts at the first handover at or after this date (or date-time).",
+)
+@click.option(
+    "--handover",
+    "handover_text",
+    required=True,
+    metavar="HH:MM",
+    help="Local wall-clock time of the weekly handover.",
+)
+@click.option(
+    "--weekday",
+    "weekday_text",
+    metavar="DAY",
+    help="Day of the handover (mon ... sun); default: the day of --start.",
+)
+@click.option(
+    "--period-days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(1, 366),
+    help="Days each engineer is on call.",
+)
+@pass_app
+def rota_set(
+    app: AppContext,
+    names: tuple[str, ...],
+    start_text: str,
+    handover_text: str,
+    weekday_text: str | None,
+    period_days: int,
+) -> None:
+    """Set the rota: NAMES take turns in this order, from the first handover."""
+    tz = app.config.timezone
+    not_before = parse_instant(start_text, tz, "--start")
+    handover = parse_hhmm(handover_text)
+    if weekday_text is None:
+        weekday = not_before.astimezone(tz).weekday()
+    else:
+        try:
+            weekday = parse_weekday(weekday_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--weekday'") from None
+    start = first_handover(not_before, handover, weekday, tz)
+    try:
+        new = Rota(tuple(n.strip() for n in names), start, handover, weekday, period_days, tz)
+        with app.db.sessions.begin() as session:
+            set_rota(session, new)
+    except (PagingError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"rota set: {', '.join(new.engineers)}; handover {WEEKDAYS[weekday]} "
+        f"{handover:%H:%M} {tz.key}, every {period_days} days"
+    )
+    click.echo(f"first handover {_local(start, tz)} to {new.engineers[0]}")
+
+
+@rota.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def rota_show(app: AppContext, as_json: bool) -> None:
+    """Show the rota, the next few turns and any current or future overrides."""
+    now = utcnow()
+    with app.db.sessions() as session:
+        current = current_rota(session)
+        overrides = overrides_for_display(list_overrides(session, ending_after=now))
+    if current is None:
+        if as_json:
+            echo_json(None)
+        else:
+            click.echo("no rota set (ivr oncall rota set NAME ... --start --handover)")
+        return
+    tz = current.tz
+    slot = slot_at(current, now)
+    first = slot.index if slot is not None else 0
+    turns = [
+        (
+            current.engineers[k % len(current.engineers)],
+            current.handover_at(k),
+            current.handover_at(k + 1),
+        )
+        for k in range(first, first + UPCOMING_TURNS)
+    ]
+    if as_json:
+        echo_json(
+            {
+                "engineers": list(current.engineers),
+                "start": _iso(current.start, tz),
+                "handover": f"{current.handover:%H:%M}",
+                "weekday": WEEKDAYS[current.weekday],
+                "period_days": current.period_days,
+                "timezone": tz.key,
+                "turns": [
+                    {"engineer": name, "from": _iso(starts, tz), "to": _iso(ends, tz)}
+                    for name, starts, ends in turns
+                ],
+                "overrides": overrides,
+            }
+        )
+        return
+    click.echo(f"engineers: {', '.join(current.engineers)}")
+    click.echo(
+        f"handover:  {WEEKDAYS[current.weekday]} {current.handover:%H:%M} {tz.key}, "
+        f"every {current.period_days} days, from {_local(current.start, tz)}"
+    )
+    click.echo("turns (rota only, before overrides):")
+    for name, starts, ends in turns:
+        click.echo(f"  {_local(starts, tz)} - {_local(ends, tz)}  {name}")
+    if overrides:
+        click.echo("overrides:")
+        for row in overrides:
+            cover_from = datetime.fromisoformat(str(row["from"]))
+            cover_to = datetime.fromisoformat(str(row["to"]))
+            click.echo(f"  {_local(cover_from, tz)} - {_local(cover_to, tz)}  {row['engineer']}")
+
+
+@oncall.command("override")
+@click.argument("engineer")
+@click.option("--from", "from_text", required=True, metavar="ISO8601", help="Cover starts.")
+@click.option("--to", "to_text", required=True, metavar="ISO8601", help="Cover ends.")
+@pass_app
+def override(app: AppContext, engineer: str, from_text: str, to_text: str) -> None:
+    """Put ENGINEER on call from --from to --to, whatever the rota says."""
+    tz = app.config.timezone
+    starts_at = parse_instant(from_text, tz, "--from")
+    ends_at = parse_instant(to_text, tz, "--to")
+    try:
+        with app.db.sessions.begin() as session:
+            row = add_override(session, engineer, starts_at, ends_at)
+            name = row.engineer.name
+    except PagingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"override: {name} on call from {_local(starts_at, tz)} to {_local(ends_at, tz)}")
+
+
+@oncall.command("now")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO8601",
+    help="Ask about this instant instead of now; without an offset, local time.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
+    """Who is on call (now, or --at), until when, and who is paged after them."""
+    tz = app.config.timezone
+    at = parse_instant(at_text, tz, "--at") if at_text is not None else utcnow()
+    with app.db.sessions() as session:
+        answer = who_is_on_call(session, at)
+    if as_json:
+        echo_json(
+            {
+                "at": _iso(at, tz),
+                "on_call": answer.engineer,
+                "source": answer.source,
+                "until": _iso(answer.until, tz),
+                "chain": list(answer.chain),
+            }
+        )
+        return
+    if answer.engineer is None:
+        click.echo(f"nobody is on call at {_local(at, tz)}")
+        return
+    until = f" until {_local(answer.until, tz)}" if answer.until is not None else ""
+    click.echo(f"{answer.engineer} ({answer.source}){until}")
+    if len(answer.chain) > 1:
+        click.echo(f"then: {', '.join(answer.chain[1:])}")

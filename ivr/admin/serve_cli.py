@@ -1,0 +1,47 @@
+"""`ivr serve`: answer the fault line until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime
+
+import click
+
+from ivr.admin.context import AppContext, pass_app
+from ivr.service import FaultLineService, offset_clock, system_clock
+
+
+@click.command()
+@click.option("--log-level", default="INFO", show_default=True, envvar="IVR_LOG_LEVEL")
+@click.option(
+    "--clock-start",
+    envvar="IVR_CLOCK_START",
+    help="Pretend the service started at this ISO 8601 instant (for testing after-hours).",
+)
+@pass_app
+def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
+    """Answer calls to the fault line."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    clock = system_clock
+    if clock_start:
+        try:
+            start = datetime.fromisoformat(clock_start)
+        except ValueError:
+            raise click.BadParameter("expected ISO 8601", param_hint="--clock-start") from None
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=app.config.timezone)
+        clock = offset_clock(start)
+    service = FaultLineService(app.config, clock=clock)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await service.run(stop)
+
+    asyncio.run(main())

@@ -1,0 +1,288 @@
+"""The escalation policy and the state machine that walks it.
+
+A page is a position in the policy, a `Step` (repeat, level, attempt), and
+each call attempt ends with an `AttemptResult`. `after(policy, step, result)`
+is the whole rule book: it says whether the page is acknowledged, which step
+comes next and how long to wait for it, or that everyone has been tried.
+It is pure so that the scheduler, the restart recovery and the tests apply
+exactly the same rules; the dialer and the database sit outside it.
+
+Steps only ever move forward, which is what lets the store guarantee that
+no step is dialled twice: a step that was interrupted is finished as
+`INTERRUPTED` and the page moves on, rather than being tried again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from ivr.config import ConfigError
+from ivr.flow.events import Priority
+
+TargetKind: TypeAlias = Literal["oncall", "next"]
+Targets: TypeAlias = TargetKind | tuple[str, ...]
+
+# Field defaults for a level written with fewer fields: WHO[:RING[:ATTEMPTS[:RETRY[:WAIT]]]].
+DEFAULT_RING_SECONDS = 30
+DEFAULT_ATTEMPTS = 2
+DEFAULT_RETRY_DELAY_SECONDS = 60
+DEFAULT_WAIT_BEFORE_NEXT_SECONDS = 0
+
+
+class AttemptResult(enum.Enum):
+    """How one call to one engineer ended. Only a key press acknowledges."""
+
+    ACKNOWLEDGED = "acknowledged"  # pressed 1
+    PASSED = "passed"  # pressed 2: hand it to the next level at once
+    BUSY = "busy"  # 486 Busy Here / 600 Busy Everywhere
+    NO_ANSWER = "no_answer"  # rang out; we sent CANCEL
+    REJECTED = "rejected"  # 603 Decline or another 4xx-6xx final response
+    FAILED = "failed"  # network or transport failure, or nobody to call
+    NO_KEY = "no_key"  # answered, message repeated, no key (likely voicemail)
+    HUNG_UP = "hung_up"  # answered, hung up without a key
+    INTERRUPTED = "interrupted"  # the service died mid-attempt
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of the escalation ladder: whom to call and how persistently.
+
+    `targets` is "oncall" (the rota's current engineer, or an override),
+    "next" (the one after them in the rota) or a tuple of engineer names.
+    """
+
+    targets: Targets
+    ring_seconds: int = DEFAULT_RING_SECONDS
+    attempts: int = DEFAULT_ATTEMPTS
+    retry_delay_seconds: int = DEFAULT_RETRY_DELAY_SECONDS
+    wait_before_next_seconds: int = DEFAULT_WAIT_BEFORE_NEXT_SECONDS
+
+    def __post_init__(self) -> None:
+        if isinstance(self.targets, tuple):
+            if not self.targets or any(not name.strip() for name in self.targets):
+                raise ValueError("a level naming engineers needs at least one non-empty name")
+        elif self.targets not in ("oncall", "next"):
+            raise ValueError(f"level targets must be 'oncall', 'next' or names: {self.targets!r}")
+        if self.ring_seconds < 1:
+            raise ValueError("ring_seconds must be at least 1")
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.retry_delay_seconds < 0 or self.wait_before_next_seconds < 0:
+            raise ValueError("delays must not be negative")
+
+
+def _default_levels() -> tuple[Level, ...]:
+    return (Level("oncall"), Level("next"))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The levels in order, walked `repeats` times in all before giving up.
+
+    `priorities` are the fault priorities that page at all. `ack_timeout`
+    asks for the acknowledger to be paged again when an acknowledged fault
+    is still not responded to by its response deadline.
+    """
+
+    levels: tuple[Level, ...] = field(default_factory=_default_levels)
+    repeats: int = 2
+    priorities: frozenset[str] = frozenset({Priority.CRITICAL.value})
+    ack_timeout: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise ValueError("a policy needs at least one level")
+        if self.repeats < 1:
+            raise ValueError("repeats must be at least 1")
+        known = {p.value for p in Priority}
+        unknown = set(self.priorities) - known
+        if unknown:
+            raise ValueError(f"unknown priorities: {', '.join(sorted(unknown))}")
+
+    def pages(self, priority: str) -> bool:
+        """Whether a fault of this priority pages anyone."""
+        return priority in self.priorities
+
+    def contains(self, step: Step) -> bool:
+        """Whether `step` is a position in this policy (a stored page may predate a change)."""
+        return (
+            0 <= step.repeat < self.repeats
+            and 0 <= step.level < len(self.levels)
+            and 0 <= step.attempt < self.levels[step.level].attempts
+        )
+
+
+@dataclass(frozen=True, order=True)
+class Step:
+    """A position in the policy, all counted from 0; orders as the walk does."""
+
+    repeat: int
+    level: int
+    attempt: int
+
+
+# ---- decisions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """An engineer pressed 1: stop paging."""
+
+
+@dataclass(frozen=True)
+class Next:
+    """Carry out `step` after `delay_seconds`."""
+
+    step: Step
+    delay_seconds: int
+
+
+@dataclass(frozen=True)
+class Exhausted:
+    """Every level of every repeat failed: nobody is on it, say so loudly."""
+
+
+Decision: TypeAlias = Acknowledged | Next | Exhausted
+
+
+def first_step(policy: Policy) -> Step:
+    return Step(0, 0, 0)
+
+
+def _next_level(policy: Policy, step: Step, delay: int) -> Decision:
+    if step.level + 1 < len(policy.levels):
+        return Next(Step(step.repeat, step.level + 1, 0), delay)
+    if step.repeat + 1 < policy.repeats:
+        return Next(Step(step.repeat + 1, 0, 0), delay)
+    return Exhausted()
+
+
+def after(policy: Policy, step: Step, result: AttemptResult) -> Decision:
+    """What happens after the attempt at `step` ended with `result`.
+
+    Raises ValueError for a step that is not in the policy: guessing where a
+    page stands could call someone twice or skip someone.
+    """
+    if not policy.contains(step):
+        raise ValueError(f"{step} is not a step of this policy")
+    if result is AttemptResult.ACKNOWLEDGED:
+        return Acknowledged()
+    if result is AttemptResult.PASSED:
+        return _next_level(policy, step, 0)
+    level = policy.levels[step.level]
+    if step.attempt + 1 < level.attempts:
+        return Next(Step(step.repeat, step.level, step.attempt + 1), level.retry_delay_seconds)
+    return _next_level(policy, step, level.wait_before_next_seconds)
+
+
+def target_for(level: Level, chain: Sequence[str], attempt: int = 0) -> str | None:
+    """The engineer to call for this level, or None if there is nobody.
+
+    `chain` is the escalation chain at the moment of calling (on-call first).
+    A level naming several engineers calls them in turn, one per attempt.
+    """
+    if level.targets == "oncall":
+        return chain[0] if chain else None
+    if level.targets == "next":
+        return chain[1] if len(chain) > 1 else None
+    names = level.targets
+    return names[attempt % len(names)]
+
+
+# ---- sip.conf [paging] ------------------------------------------------------------
+
+_BOOLEANS = {"1": True, "yes": True, "true": True, "on": True}
+_BOOLEANS.update({"0": False, "no": False, "false": False, "off": False})
+
+
+def _parse_level(text: str, position: int) -> Level:
+    where = f"[paging] levels: level {position} ({text!r})"
+    who, *numbers = (part.strip() for part in text.split(":"))
+    if len(numbers) > 4:
+        raise ConfigError(f"{where}: expected WHO:RING:ATTEMPTS:RETRY:WAIT, got too many fields")
+    targets: Targets
+    if who == "oncall":
+        targets = "oncall"
+    elif who == "next":
+        targets = "next"
+    elif who.startswith("name="):
+        targets = tuple(name.strip() for name in who[len("name=") :].split("|"))
+        if not all(targets):
+            raise ConfigError(f"{where}: name= needs engineer names separated by |")
+    else:
+        raise ConfigError(f"{where}: who must be oncall, next or name=NAME|NAME, got {who!r}")
+    values = [
+        DEFAULT_RING_SECONDS,
+        DEFAULT_ATTEMPTS,
+        DEFAULT_RETRY_DELAY_SECONDS,
+        DEFAULT_WAIT_BEFORE_NEXT_SECONDS,
+    ]
+    for index, raw in enumerate(numbers):
+        try:
+            values[index] = int(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: {raw!r} is not a whole number") from None
+    try:
+        return Level(targets, *values)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def policy_from_config(section: Mapping[str, str]) -> Policy:
+    """Build the policy from a sip.conf `[paging]` section; absent keys take defaults.
+
+    levels     = WHO[:RING[:ATTEMPTS[:RETRY[:WAIT]]]], ... (comma or newline separated)
+                 WHO is oncall, next or name=NAME|NAME
+    repeats    = how many times the whole ladder is walked (at least 1)
+    priorities = comma-separated fault priorities that page, or none
+    ack_timeout = yes/no
+    """
+    defaults = Policy()
+
+    def value(key: str) -> str | None:
+        raw = section.get(key)
+        return raw.strip() if raw is not None and raw.strip() else None
+
+    levels = defaults.levels
+    raw_levels = value("levels")
+    if raw_levels is not None:
+        items = [item.strip() for item in raw_levels.replace("\n", ",").split(",")]
+        levels = tuple(_parse_level(item, i + 1) for i, item in enumerate(i for i in items if i))
+        if not levels:
+            raise ConfigError("[paging] levels: at least one level is needed")
+
+    repeats = defaults.repeats
+    raw_repeats = value("repeats")
+    if raw_repeats is not None:
+        try:
+            repeats = int(raw_repeats)
+        except ValueError:
+            raise ConfigError(f"[paging] repeats: {raw_repeats!r} is not a whole number") from None
+        if repeats < 1:
+            raise ConfigError("[paging] repeats: must be at least 1")
+
+    priorities = defaults.priorities
+    raw_priorities = value("priorities")
+    if raw_priorities is not None:
+        names = {p.strip().lower() for p in raw_priorities.split(",") if p.strip()}
+        names.discard("none")  # "none" turns paging off without deleting the levels
+        known = {p.value for p in Priority}
+        unknown = names - known
+        if unknown:
+            raise ConfigError(
+                f"[paging] priorities: unknown {', '.join(sorted(unknown))} "
+                f"(choose from {', '.join(p.value for p in Priority)})"
+            )
+        priorities = frozenset(names)
+
+    ack_timeout = defaults.ack_timeout
+    raw_ack = value("ack_timeout")
+    if raw_ack is not None:
+        if raw_ack.lower() not in _BOOLEANS:
+            raise ConfigError(f"[paging] ack_timeout: expected yes or no, got {raw_ack!r}")
+        ack_timeout = _BOOLEANS[raw_ack.lower()]
+
+    return Policy(levels=levels, repeats=repeats, priorities=priorities, ack_timeout=ack_timeout)

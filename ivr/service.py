@@ -1,0 +1,94 @@
+"""The running fault line: wires configuration, storage, prompts and SIP together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ivr.config import Config
+from ivr.flow.call_flow import FlowSettings
+from ivr.prompts import PromptLibrary
+from ivr.records import Records
+from ivr.session import SessionDeps, run_session
+from ivr.sip.engine import EngineSettings, InboundCall, SipEngine
+from ivr.sla import BusinessCalendar
+from ivr.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def offset_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs at real speed (for after-hours tests)."""
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
+
+
+class FaultLineService:
+    def __init__(self, config: Config, clock: Callable[[], datetime] = system_clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.db = Database(config.database_url)
+        self.calendar = BusinessCalendar.from_config(config.hours, config.timezone)
+        self.prompts = PromptLibrary(config.prompts, config.support)
+        self.engine = SipEngine(
+            EngineSettings(
+                listen_host=config.listen_host,
+                listen_port=config.listen_port,
+                max_calls=config.max_calls or None,
+                rtp_timeout=config.rtp_timeout,
+                registrar=config.trunk.registrar,
+                username=config.trunk.username,
+                password=config.trunk.password,
+            )
+        )
+        self.records = Records(self.db, self.calendar)
+        self._sessions: set[asyncio.Task[None]] = set()
+
+    def _deps(self) -> SessionDeps:
+        return SessionDeps(
+            records=self.records,
+            speech=self.prompts,
+            trunk=self.config.trunk,
+            calendar=self.calendar,
+            flow_settings=FlowSettings(
+                first_digit_timeout=self.config.menu.first_digit_timeout,
+                tries=self.config.menu.tries,
+            ),
+            clock=self.clock,
+            source_of=self.engine.source_of,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve calls until `stop` is set, then let live calls finish."""
+        self.db.create_schema()
+        summary = await asyncio.to_thread(self.prompts.build)
+        log.info("prompts ready: %s", summary)
+        await asyncio.to_thread(self.prompts.load)
+        deps = self._deps()
+        loop = asyncio.get_running_loop()
+
+        def incoming(call: InboundCall) -> None:
+            task = loop.create_task(run_session(call, deps))
+            self._sessions.add(task)
+            task.add_done_callback(self._sessions.discard)
+
+        await self.engine.start(incoming)
+        print(
+            f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}",
+            flush=True,
+        )
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: %d call(s) in progress", len(self._sessions))
+            if self._sessions:
+                await asyncio.wait(self._sessions, timeout=30)
+            await self.engine.close()
+            self.records.close()
+            self.db.dispose()

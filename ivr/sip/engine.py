@@ -1,0 +1,192 @@
+"""The SIP engine: the only module that imports baresip.
+
+It answers calls, plays PCM, reports digits and hang-ups, and dials out.
+It knows nothing of faults or menus; the session layer drives it.
+
+The engine's known traps are handled here, once:
+- the default cap of 2 concurrent calls (we set our own);
+- a spurious re-INVITE on inbound calls unless video is off (video_codecs=none);
+- INVITEs to any number other than the account user get 404 unless catchall=yes;
+- incoming headers are visible only when listed in expose_headers;
+- the transport source of a request is not reported: see source_tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import baresip
+from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
+
+from ivr.sip.player import play_pcm
+from ivr.sip.source_tracker import SourceTracker
+
+log = logging.getLogger(__name__)
+
+# Header names whose first instance the engine hands us (compact forms too).
+EXPOSED_HEADERS = ("From", "f", "To", "t", "P-Asserted-Identity", "Privacy", "User-Agent")
+ESTABLISH_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    listen_host: str
+    listen_port: int
+    user: str = "faultline"
+    max_calls: int | None = 500
+    rtp_timeout: int = 60
+    registrar: str | None = None
+    username: str = ""
+    password: str = ""
+
+
+class _CallAudioSink:
+    """Adapts baresip's CallAudio to the player's AudioSink."""
+
+    def __init__(self, call: baresip.Call) -> None:
+        self._audio = call.audio
+
+    def write(self, pcm: bytes) -> int:
+        try:
+            return self._audio.write(pcm)
+        except (baresip.AudioNotActive, baresip.AudioRestarted):
+            return 0
+
+    def buffered(self) -> int:
+        try:
+            return self._audio.info().tx_buffered
+        except baresip.AudioNotActive:
+            return 0
+
+    def flush(self) -> None:
+        with contextlib.suppress(baresip.AudioNotActive, baresip.AudioRestarted):
+            self._audio.flush_tx()
+
+
+class InboundCall:
+    """One call to the fault line, as the session layer sees it."""
+
+    def __init__(self, call: baresip.Call) -> None:
+        self._call = call
+        self.call_id = call.call_id or ""
+        headers = {name.lower(): value for name, value in call.headers.items()}
+        self.from_header: str | None = headers.get("from") or headers.get("f") or call.peer
+        self.to_header: str | None = headers.get("to") or headers.get("t")
+        self.asserted_identity: str | None = headers.get("p-asserted-identity")
+        self.user_agent: str | None = headers.get("user-agent")
+        self.source_address: str | None = None
+        self._digit_listeners: list[Callable[[str], None]] = []
+        self._closed_listeners: list[Callable[[str], None]] = []
+        self._established = asyncio.get_running_loop().create_future()
+        self.closed = False
+        call.on(self._on_event)
+
+    def _on_event(self, event: StackEvent) -> None:
+        if event.event is Event.CALL_ESTABLISHED and not self._established.done():
+            self._established.set_result(True)
+        elif event.event is Event.CALL_DTMF_START and event.text:
+            # Key-down: a barge-in stops the prompt as the key is pressed.
+            # The engine reports RFC 4733 and SIP INFO digits here once each.
+            for listener in list(self._digit_listeners):
+                listener(event.text)
+        elif event.event is Event.CALL_CLOSED:
+            self.closed = True
+            if not self._established.done():
+                self._established.set_result(False)
+            for closed in list(self._closed_listeners):
+                closed(event.text or "")
+
+    def on_digit(self, listener: Callable[[str], None]) -> None:
+        self._digit_listeners.append(listener)
+
+    def on_closed(self, listener: Callable[[str], None]) -> None:
+        self._closed_listeners.append(listener)
+
+    async def answer(self) -> bool:
+        """Answer and wait for the caller's ACK; False if the call went away first."""
+        try:
+            await self._call.answer()
+        except baresip.BaresipError as exc:
+            log.info("answer failed for %s: %s", self.call_id, exc)
+            return False
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._established), ESTABLISH_TIMEOUT)
+        except TimeoutError:
+            return False
+
+    async def play(self, pcm: bytes) -> None:
+        """Play PCM (8 kHz, 16-bit mono); cancel the awaiting task to stop it."""
+        await play_pcm(_CallAudioSink(self._call), pcm)
+
+    async def hangup(self) -> None:
+        if self.closed:
+            return
+        with contextlib.suppress(baresip.BaresipError):
+            await self._call.hangup()
+
+
+class SipEngine:
+    """Owns the baresip runtime and the fault line's user agent."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self._runtime: Runtime | None = None
+        self._ua: UserAgent | None = None
+        self.sources: SourceTracker | None = None
+
+    async def start(self, on_incoming: Callable[[InboundCall], None]) -> None:
+        loop = asyncio.get_running_loop()
+        self.sources = SourceTracker(loop)
+        trace = logging.getLogger("baresip.native.sip")
+        trace.setLevel(logging.DEBUG)
+        trace.propagate = False  # the trace is ours to read, not to print
+        trace.addHandler(self.sources)
+
+        s = self.settings
+        config = Config(
+            net_interface=s.listen_host,
+            max_concurrent_calls=s.max_calls,
+            expose_headers=EXPOSED_HEADERS,
+            sip_trace=True,
+            rtp_timeout=s.rtp_timeout,
+            extra_config_text=f"sip_listen {s.listen_host}:{s.listen_port}\n",
+        )
+        self._runtime = Runtime()
+        await self._runtime.start(config)
+        account = Account(
+            user=s.username or s.user,
+            domain=s.registrar or f"{s.listen_host}:{s.listen_port}",
+            password=s.password,
+            reg_interval=600 if s.registrar else 0,
+            audio_codecs=("pcmu", "pcma"),
+            extra_params=("catchall=yes", "video_codecs=none"),
+        )
+        self._ua = await UserAgent.create(self._runtime, account)
+        if s.registrar:
+            await self._ua.register()
+
+        def incoming(call: baresip.Call) -> None:
+            on_incoming(InboundCall(call))
+
+        self._ua.on_incoming(incoming)
+        log.info("listening for SIP on %s:%d", s.listen_host, s.listen_port)
+
+    async def source_of(self, call: InboundCall) -> str | None:
+        if self.sources is None:
+            return None
+        return await self.sources.source_of(call.call_id)
+
+    async def drain(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.drain()
+
+    async def close(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.close()
+            self._runtime = None
+        if self.sources is not None:
+            logging.getLogger("baresip.native.sip").removeHandler(self.sources)

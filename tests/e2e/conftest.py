@@ -1,0 +1,213 @@
+"""End-to-end harness: the real `ivr serve` on 127.0.0.1, called by real SIP peers.
+
+Each test gets its own service on free ports with its own SQLite file and
+a test configuration (short prompts, short timeouts). Prompt audio is
+cached across tests so it is rendered once per machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = Path(__file__).parent / "scenarios"
+SHORT_PROMPTS = REPO / "tests" / "data" / "prompts-short"
+PROMPT_CACHE = REPO / "var" / "test-prompt-cache"
+IVR = [sys.executable, "-m", "ivr.admin.cli"]
+KNOWN_NUMBER = "02079460000"
+KNOWN_CUSTOMER = "Acme Widgets Ltd"
+READY_TIMEOUT = 60.0
+
+
+def free_udp_port() -> int:
+    """A UDP port nobody is bound to right now on 127.0.0.1 (and the one above it)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port < 65000:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
+                try:
+                    second.bind(("127.0.0.1", port + 2))
+                except OSError:
+                    continue
+            return port
+
+
+@dataclass
+class FaultLine:
+    """A running fault line and the tools to inspect it."""
+
+    workdir: Path
+    port: int
+    config_path: Path
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    def ivr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*IVR, "--config", str(self.config_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"ivr {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result
+
+    def ivr_json(self, *args: str) -> Any:
+        return json.loads(self.ivr(*args, "--json").stdout)
+
+    def start(self, *extra_env: tuple[str, str]) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **dict(extra_env))
+        self.output = []
+        self.process = subprocess.Popen(
+            [*IVR, "--config", str(self.config_path), "serve"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.process is not None and self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line)
+                if "fault line ready" in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(READY_TIMEOUT) or self.process.poll() is not None:
+            self.stop()
+            raise AssertionError("ivr serve did not start:\n" + "".join(self.output))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def sipp(
+        self,
+        scenario: str,
+        callers: list[tuple[str, ...]],
+        *,
+        concurrent: int = 1,
+        timeout: float = 120.0,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a SIPp caller scenario, one call per row of `callers` (field0, field1, ...)."""
+        inf = self.workdir / f"callers-{scenario}-{len(callers)}.csv"
+        inf.write_text(
+            "SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in callers), encoding="ascii"
+        )
+        sip_port = free_udp_port()
+        media_port = free_udp_port()
+        command = [
+            "sipp",
+            "-sf", str(SCENARIOS / scenario),
+            "-inf", str(inf),
+            "-i", "127.0.0.1",
+            "-p", str(sip_port),
+            "-mp", str(media_port),
+            "-m", str(len(callers)),
+            "-l", str(concurrent),
+            "-r", str(concurrent),
+            "-timeout", f"{int(timeout)}s",
+            "-timeout_error",
+            "-nostdin",
+            "-trace_err",
+            "-error_file", str(self.workdir / f"sipp-{scenario}-errors.log"),
+            f"127.0.0.1:{self.port}",
+        ]  # fmt: skip
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout + 30, cwd=self.workdir
+        )
+        return result
+
+    def sipp_errors(self, scenario: str) -> str:
+        path = self.workdir / f"sipp-{scenario}-errors.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+
+def write_config(workdir: Path, port: int, **sections: dict[str, str]) -> Path:
+    settings: dict[str, dict[str, str]] = {
+        "general": {
+            "listen": f"127.0.0.1:{port}",
+            "database": f"sqlite:///{workdir}/faultline.db",
+            "data_dir": str(workdir / "data"),
+            "rtp_timeout": "0",
+        },
+        "prompts": {
+            "catalogue_dir": str(SHORT_PROMPTS),
+            "cache_dir": str(PROMPT_CACHE),
+            "recorded_dir": str(workdir / "recorded"),
+            "rate": "260",
+        },
+        "menu": {"first_digit_timeout": "2", "tries": "2"},
+        # Open around the clock unless a test says otherwise, so that tests
+        # behave the same whenever they run.
+        "hours": {"open": "00:00", "close": "23:59", "holidays": "GB-ENG"},
+    }
+    for name, values in sections.items():
+        settings.setdefault(name, {}).update(values)
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
+        for name, values in settings.items()
+    )
+    path = workdir / "sip.conf"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fault_line_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[FaultLine] = []
+
+    def make(start: bool = True, **sections: dict[str, str]) -> FaultLine:
+        port = free_udp_port()
+        line = FaultLine(tmp_path, port, write_config(tmp_path, port, **sections))
+        line.ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)
+        if start:
+            line.start()
+        started.append(line)
+        return line
+
+    yield make
+    for line in started:
+        line.stop()
+
+
+@pytest.fixture
+def fault_line(fault_line_factory: Any) -> FaultLine:
+    line: FaultLine = fault_line_factory()
+    return line
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e2e" in item.nodeid.split("/"):
+            item.add_marker(pytest.mark.e2e)
+
