@@ -16,7 +16,9 @@ import threading
 from collections import OrderedDict
 
 _RX_LINE = re.compile(r"^RX (?:UDP|TCP|TLS|WS|WSS) (\[[^\]]+\]|[^ :]+):(\d+) -> ")
-_CALL_ID = re.compile(r"^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]+?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_CALL_ID = re.compile(
+    r"^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]+?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
+)
 _MAX_REMEMBERED = 4096
 
 
