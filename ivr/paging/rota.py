@@ -10,13 +10,16 @@ always exactly 7 x 24 hours; everything is computed from local dates and
 converted to an instant only at the end. A handover time the clock change
 skips (01:30 on the spring-forward day) happens at the first instant after
 the gap; one the change repeats happens the first time round.
+
+Every instant is compared in UTC: Python compares two datetimes of the same
+zone by wall clock, ignoring `fold`, which is wrong in the repeated hour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,12 +37,17 @@ def _require_aware(value: datetime, name: str) -> None:
 
 
 def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The instant `at` happens on `day` in `tz`, normalised through UTC.
+    """The instant (in UTC) `at` happens on `day` in `tz`.
 
-    The round trip through UTC turns a wall-clock time inside a spring-forward
-    gap into the real instant just after the gap, so comparisons are honest.
+    A wall-clock time inside a spring-forward gap lands on the real instant
+    just after the gap; a repeated one (fold=0) on its first occurrence.
     """
-    return datetime.combine(day, at, tzinfo=tz).astimezone(ZoneInfo("UTC")).astimezone(tz)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    _require_aware(value, name)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -64,23 +72,23 @@ class Rota:
             raise ValueError("a rota needs at least one engineer")
         if any(not name.strip() for name in self.engineers):
             raise ValueError("engineer names must not be empty")
-        _require_aware(self.start, "start")
+        object.__setattr__(self, "start", _utc(self.start, "start"))
         if not 0 <= self.weekday <= 6:
             raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
         if self.period_days < 1:
             raise ValueError(f"period_days must be at least 1, got {self.period_days}")
         if self.handover.tzinfo is not None:
             raise ValueError("handover is a local wall-clock time; give it without a zone")
-        expected = _local_instant(self.start.astimezone(self.tz).date(), self.handover, self.tz)
         local = self.start.astimezone(self.tz)
-        if expected != local or local.weekday() != self.weekday:
+        expected = _local_instant(local.date(), self.handover, self.tz)
+        if expected != self.start or local.weekday() != self.weekday:
             raise ValueError(
                 f"start {local.isoformat()} is not a handover: expected "
                 f"{WEEKDAYS[self.weekday]} at {self.handover:%H:%M} in {self.tz.key}"
             )
 
     def handover_at(self, index: int) -> datetime:
-        """The instant of handover `index` (0 is `start`), in the rota's zone."""
+        """The instant (UTC) of handover `index`; 0 is `start`."""
         first = self.start.astimezone(self.tz).date()
         return _local_instant(
             first + timedelta(days=self.period_days * index), self.handover, self.tz
@@ -101,9 +109,9 @@ class Override:
     created_at: datetime
 
     def __post_init__(self) -> None:
-        _require_aware(self.starts_at, "starts_at")
-        _require_aware(self.ends_at, "ends_at")
-        _require_aware(self.created_at, "created_at")
+        object.__setattr__(self, "starts_at", _utc(self.starts_at, "starts_at"))
+        object.__setattr__(self, "ends_at", _utc(self.ends_at, "ends_at"))
+        object.__setattr__(self, "created_at", _utc(self.created_at, "created_at"))
         if self.ends_at <= self.starts_at:
             raise ValueError("an override must end after it starts")
 
@@ -127,12 +135,12 @@ def first_handover(
     weekday: int,
     tz: ZoneInfo,
 ) -> datetime:
-    """The first `weekday` at `handover` local time at or after `not_before`.
+    """The first `weekday` at `handover` local time at or after `not_before`, in UTC.
 
     Lets an operator say "from the 5th, handover Mondays 09:00" without
     working out the exact first instant; the result is a valid `Rota.start`.
     """
-    _require_aware(not_before, "not_before")
+    not_before = _utc(not_before, "not_before")
     local = not_before.astimezone(tz)
     day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
     candidate = _local_instant(day, handover, tz)
@@ -144,7 +152,7 @@ def first_handover(
 
 def slot_at(rota: Rota, at: datetime) -> Slot | None:
     """The rota's turn in force at `at`, ignoring overrides; None before it starts."""
-    _require_aware(at, "at")
+    at = _utc(at, "at")
     if at < rota.start:
         return None
     days = (at.astimezone(rota.tz).date() - rota.start.astimezone(rota.tz).date()).days
@@ -171,7 +179,7 @@ def override_at(overrides: Sequence[Override], at: datetime) -> Override | None:
     Equal creation times are settled by position, later in the sequence winning,
     so callers that list overrides in insertion order get insertion order.
     """
-    _require_aware(at, "at")
+    at = _utc(at, "at")
     best: tuple[datetime, int] | None = None
     winner: Override | None = None
     for position, override in enumerate(overrides):

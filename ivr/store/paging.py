@@ -684,7 +684,8 @@ def recover_interrupted(
 
     Only pages nobody holds are touched (lease expired or never taken), plus
     those held by `owner`, which is this scheduler's own name from before the
-    restart. Each page moves exactly one step: the interrupted step is never
+    restart: pass `owner` only at start-up, never while this process may
+    itself be mid-call. Each page moves exactly one step: the interrupted step is never
     dialled again, and the step after it is not skipped. A page whose step
     finished but whose advance was lost is moved on by the recorded result.
     """

@@ -1,0 +1,260 @@
+"""`ivr engineers`, `ivr oncall` and `ivr pages` through the real command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ivr.admin.cli import main
+from ivr.config import Config
+from ivr.paging.policy import AttemptResult
+from ivr.store.db import Database
+from ivr.store.models import Fault
+from ivr.store.paging import begin_attempt, finish_attempt, open_page
+
+
+@pytest.fixture
+def conf(tmp_path: Path) -> Path:
+    path = tmp_path / "sip.conf"
+    path.write_text(
+        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def ivr(conf: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(conf), *args])
+
+
+def ok(conf: Path, *args: str) -> str:
+    result = ivr(conf, *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def team(conf: Path) -> None:
+    ok(conf, "engineers", "add", "Alice", "--contact", "sip:alice@192.0.2.10")
+    ok(conf, "engineers", "add", "Bob", "--contact", "020 7946 0001")
+    ok(conf, "engineers", "add", "Carol", "--contact", "tel:+442079460002")
+    ok(
+        conf,
+        *("oncall", "rota", "set", "Alice", "Bob", "Carol"),
+        *("--start", "2026-01-05", "--handover", "09:00", "--weekday", "mon"),
+    )
+
+
+# ---- engineers -----------------------------------------------------------------------------
+
+
+def test_engineers_add_list_remove(conf: Path) -> None:
+    assert "added Bob (+442079460001)" in ok(
+        conf, "engineers", "add", "Bob", "--contact", "020 7946 0001"
+    )
+    ok(conf, "engineers", "add", "Alice", "--contact", "sip:alice@pbx.example")
+    rows = json.loads(ok(conf, "engineers", "list", "--json"))
+    assert [(r["name"], r["contact"], r["active"]) for r in rows] == [
+        ("Alice", "sip:alice@pbx.example", True),
+        ("Bob", "+442079460001", True),
+    ]
+    assert "Alice" in ok(conf, "engineers", "list")
+    assert "removed Bob" in ok(conf, "engineers", "remove", "Bob")
+    assert [r["name"] for r in json.loads(ok(conf, "engineers", "list", "--json"))] == ["Alice"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("add", "Dave", "--contact", "call me maybe"), "telephone number"),
+        (("add", "Dave", "--contact", "sip:"), "not a SIP URI"),
+        (("remove", "Nobody"), "no engineer called 'Nobody'"),
+    ],
+)
+def test_engineers_bad_input_fails_clearly(conf: Path, args: tuple[str, ...], message: str) -> None:
+    result = ivr(conf, "engineers", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_engineer_in_the_rota_cannot_be_removed(conf: Path) -> None:
+    team(conf)
+    result = ivr(conf, "engineers", "remove", "Alice")
+    assert result.exit_code == 1
+    assert "in the rota" in result.output
+
+
+# ---- rota, overrides, now ------------------------------------------------------------------
+
+
+def test_rota_set_reports_the_first_handover_and_shows(conf: Path) -> None:
+    ok(conf, "engineers", "add", "Alice", "--contact", "sip:alice@host")
+    ok(conf, "engineers", "add", "Bob", "--contact", "sip:bob@host")
+    out = ok(
+        conf,
+        "oncall",
+        "rota",
+        "set",
+        "Alice",
+        "Bob",
+        "--start",
+        "2026-01-07",
+        "--handover",
+        "09:00",
+        "--weekday",
+        "mon",
+    )
+    assert "first handover Mon 12 Jan 2026 09:00 GMT to Alice" in out
+    shown = json.loads(ok(conf, "oncall", "rota", "show", "--json"))
+    assert shown["engineers"] == ["Alice", "Bob"]
+    assert shown["start"] == "2026-01-12T09:00:00+00:00"
+    assert (shown["handover"], shown["weekday"], shown["period_days"]) == ("09:00", "mon", 7)
+    assert shown["timezone"] == "Europe/London"
+    assert "engineers: Alice, Bob" in ok(conf, "oncall", "rota", "show")
+
+
+def test_rota_show_without_a_rota(conf: Path) -> None:
+    assert "no rota set" in ok(conf, "oncall", "rota", "show")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ("Alice", "Zed", "--start", "2026-01-05", "--handover", "09:00"),
+            1,
+            "no engineer called 'Zed'",
+        ),
+        (("Alice", "--start", "2026-01-05", "--handover", "9am"), 2, "not a time of day"),
+        (("Alice", "--start", "2026-01-05", "--handover", "25:00"), 2, "not a time of day"),
+        (("Alice", "--start", "soon", "--handover", "09:00"), 2, "not an ISO 8601"),
+        (
+            ("Alice", "--start", "2026-01-05", "--handover", "09:00", "--weekday", "funday"),
+            2,
+            "not a weekday",
+        ),
+    ],
+)
+def test_rota_set_bad_input(conf: Path, args: tuple[str, ...], code: int, message: str) -> None:
+    ok(conf, "engineers", "add", "Alice", "--contact", "sip:alice@host")
+    result = ivr(conf, "oncall", "rota", "set", *args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+
+
+def test_now_at_handover_and_across_summer_time(conf: Path) -> None:
+    team(conf)
+
+    def now(at: str) -> dict[str, object]:
+        answer: dict[str, object] = json.loads(ok(conf, "oncall", "now", "--at", at, "--json"))
+        return answer
+
+    assert now("2026-01-12T08:59")["on_call"] == "Alice"
+    monday = now("2026-01-12T09:00")
+    assert monday == {
+        "at": "2026-01-12T09:00:00+00:00",
+        "on_call": "Bob",
+        "source": "rota",
+        "until": "2026-01-19T09:00:00+00:00",
+        "chain": ["Bob", "Carol", "Alice"],
+    }
+    # 09:00 local on Mon 30 Mar 2026 is 08:00 UTC: the handover keeps to the wall clock.
+    assert now("2026-03-30T07:59Z")["on_call"] == "Carol"
+    assert now("2026-03-30T08:00Z")["on_call"] == "Alice"
+    assert now("2026-01-01T12:00")["on_call"] is None
+    assert "nobody is on call" in ok(conf, "oncall", "now", "--at", "2026-01-01T12:00")
+
+
+def test_override_wins_and_is_shown(conf: Path) -> None:
+    team(conf)
+    out = ok(
+        conf,
+        "oncall",
+        "override",
+        "Carol",
+        "--from",
+        "2026-01-13T18:00",
+        "--to",
+        "2026-01-14T09:00",
+    )
+    assert "Carol on call from Tue 13 Jan 2026 18:00 GMT" in out
+    during = json.loads(ok(conf, "oncall", "now", "--at", "2026-01-13T20:00", "--json"))
+    assert (during["on_call"], during["source"], during["until"]) == (
+        "Carol",
+        "override",
+        "2026-01-14T09:00:00+00:00",
+    )
+    assert during["chain"] == ["Carol", "Alice", "Bob"]
+    text = ok(conf, "oncall", "now", "--at", "2026-01-13T20:00")
+    assert text.splitlines() == [
+        "Carol (override) until Wed 14 Jan 2026 09:00 GMT",
+        "then: Alice, Bob",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ("Zed", "--from", "2026-01-13T18:00", "--to", "2026-01-14T09:00"),
+            1,
+            "no engineer called 'Zed'",
+        ),
+        (("Bob", "--from", "2026-01-14T18:00", "--to", "2026-01-14T09:00"), 1, "end after"),
+        (("Bob", "--from", "2026-10-25T01:30", "--to", "2026-10-26T09:00"), 2, "happens twice"),
+        (("Bob", "--from", "2026-03-29T01:30", "--to", "2026-03-30T09:00"), 2, "does not exist"),
+        (("Bob", "--from", "yesterday", "--to", "2026-03-30T09:00"), 2, "not an ISO 8601"),
+    ],
+)
+def test_override_bad_input(conf: Path, args: tuple[str, ...], code: int, message: str) -> None:
+    team(conf)
+    result = ivr(conf, "oncall", "override", *args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+def test_pages_list_shows_attempts(conf: Path, tmp_path: Path) -> None:
+    team(conf)
+    now = datetime(2026, 1, 13, 2, 0, tzinfo=UTC)  # Bob's week
+    database = Database(f"sqlite:///{tmp_path}/x.db")
+    with database.sessions.begin() as session:
+        fault = Fault(reference="123456", priority="critical", customer="Acme", reported_at=now)
+        session.add(fault)
+        session.flush()
+        page = open_page(session, fault, now)
+        attempt = begin_attempt(session, page, Config().paging, now)
+        finish_attempt(session, attempt, AttemptResult.BUSY, now, sip_status=486)
+    database.dispose()
+
+    rows = json.loads(ok(conf, "pages", "list", "--fault", "123456", "--json"))
+    assert len(rows) == 1
+    assert rows[0]["faults"] == ["123456"]
+    assert rows[0]["status"] == "active"
+    assert [
+        (a["engineer"], a["contact"], a["result"], a["sip_status"]) for a in rows[0]["attempts"]
+    ] == [("Bob", "+442079460001", "busy", 486)]
+    text = ok(conf, "pages", "list")
+    assert "page 1  fault 123456  active" in text
+    assert "r1 l1 a1  Bob" in text and "busy 486" in text
+
+
+def test_pages_list_unknown_fault(conf: Path) -> None:
+    result = ivr(conf, "pages", "list", "--fault", "999999")
+    assert result.exit_code == 1
+    assert "no fault with reference 999999" in result.output
+    assert "no pages" in ok(conf, "pages", "list")
+
+
+def test_bad_paging_config_is_reported_with_its_key(conf: Path) -> None:
+    conf.write_text(
+        conf.read_text(encoding="utf-8") + "[paging]\nrepeats = lots\n", encoding="utf-8"
+    )
+    result = ivr(conf, "oncall", "now")
+    assert result.exit_code == 1
+    assert "[paging] repeats" in result.output
