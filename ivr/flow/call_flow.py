@@ -115,6 +115,10 @@ class CallFlow:
         raise IllegalEvent(f"unknown event {event!r}")
 
     @property
+    def done(self) -> bool:
+        return self.state is State.DONE
+
+    @property
     def after_hours(self) -> bool:
         return bool(self._answered and self._answered.after_hours)
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import baresip
 from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
+from baresip.errors import split_status
 
 from ivr.sip.player import play_pcm
 from ivr.sip.source_tracker import SourceTracker
@@ -67,25 +69,22 @@ class _CallAudioSink:
             self._audio.flush_tx()
 
 
-class InboundCall:
-    """One call to the fault line, as the session layer sees it."""
+class ActiveCall:
+    """A call in either direction, as the layers above see it: audio out, keys in, hang-up."""
 
     def __init__(self, call: baresip.Call) -> None:
         self._call = call
         self.call_id = call.call_id or ""
-        headers = {name.lower(): value for name, value in call.headers.items()}
-        self.from_header: str | None = headers.get("from") or headers.get("f") or call.peer
-        self.to_header: str | None = headers.get("to") or headers.get("t")
-        self.asserted_identity: str | None = headers.get("p-asserted-identity")
-        self.user_agent: str | None = headers.get("user-agent")
-        self.source_address: str | None = None
         self._digit_listeners: list[Callable[[str], None]] = []
         self._closed_listeners: list[Callable[[str], None]] = []
-        self._established = asyncio.get_running_loop().create_future()
+        self._established: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.closed = False
+        self.close_reason = ""
         call.on(self._on_event)
 
     def _on_event(self, event: StackEvent) -> None:
+        if event.call_id and not self.call_id:
+            self.call_id = event.call_id
         if event.event is Event.CALL_ESTABLISHED and not self._established.done():
             self._established.set_result(True)
         elif event.event is Event.CALL_DTMF_START and event.text:
@@ -94,17 +93,46 @@ class InboundCall:
             for listener in list(self._digit_listeners):
                 listener(event.text)
         elif event.event is Event.CALL_CLOSED:
-            self.closed = True
-            if not self._established.done():
-                self._established.set_result(False)
-            for closed in list(self._closed_listeners):
-                closed(event.text or "")
+            self._mark_closed(event.text or "")
+
+    def _mark_closed(self, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        if not self._established.done():
+            self._established.set_result(False)
+        for closed in list(self._closed_listeners):
+            closed(reason)
 
     def on_digit(self, listener: Callable[[str], None]) -> None:
         self._digit_listeners.append(listener)
 
     def on_closed(self, listener: Callable[[str], None]) -> None:
         self._closed_listeners.append(listener)
+
+    async def play(self, pcm: bytes) -> None:
+        """Play PCM (8 kHz, 16-bit mono); cancel the awaiting task to stop it."""
+        await play_pcm(_CallAudioSink(self._call), pcm)
+
+    async def hangup(self) -> None:
+        if self.closed:
+            return
+        with contextlib.suppress(baresip.BaresipError):
+            await self._call.hangup()
+
+
+class InboundCall(ActiveCall):
+    """One call to the fault line, with the INVITE's headers."""
+
+    def __init__(self, call: baresip.Call) -> None:
+        super().__init__(call)
+        headers = {name.lower(): value for name, value in call.headers.items()}
+        self.from_header: str | None = headers.get("from") or headers.get("f") or call.peer
+        self.to_header: str | None = headers.get("to") or headers.get("t")
+        self.asserted_identity: str | None = headers.get("p-asserted-identity")
+        self.user_agent: str | None = headers.get("user-agent")
+        self.source_address: str | None = None
 
     async def answer(self) -> bool:
         """Answer and wait for the caller's ACK; False if the call went away first."""
@@ -118,15 +146,31 @@ class InboundCall:
         except TimeoutError:
             return False
 
-    async def play(self, pcm: bytes) -> None:
-        """Play PCM (8 kHz, 16-bit mono); cancel the awaiting task to stop it."""
-        await play_pcm(_CallAudioSink(self._call), pcm)
 
-    async def hangup(self) -> None:
-        if self.closed:
-            return
-        with contextlib.suppress(baresip.BaresipError):
-            await self._call.hangup()
+class DialOutcome(enum.Enum):
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DialResult:
+    outcome: DialOutcome
+    sip_status: int | None = None
+    reason: str = ""
+    call: ActiveCall | None = None
+
+
+def classify_close(reason: str) -> DialResult:
+    """How an outbound call that closed before it was answered ended."""
+    status, phrase = split_status(reason)
+    if status in (486, 600):
+        return DialResult(DialOutcome.BUSY, status, phrase)
+    if status is not None and status >= 300:
+        return DialResult(DialOutcome.REJECTED, status, phrase)
+    return DialResult(DialOutcome.FAILED, status, reason or "call failed")
 
 
 class SipEngine:
@@ -137,6 +181,10 @@ class SipEngine:
         self._runtime: Runtime | None = None
         self._ua: UserAgent | None = None
         self.sources: SourceTracker | None = None
+        # CALL_CLOSED reasons by call handle, seen runtime-wide: a final
+        # response that lands within a few ms of an outbound INVITE can close
+        # the call before dial() has returned the Call that would hear it.
+        self._closed_reasons: dict[int, str] = {}
 
     async def start(self, on_incoming: Callable[[InboundCall], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -157,6 +205,7 @@ class SipEngine:
         )
         self._runtime = Runtime()
         await self._runtime.start(config)
+        self._runtime.subscribe(self._remember_close)
         account = Account(
             user=s.username or s.user,
             domain=s.registrar or f"{s.listen_host}:{s.listen_port}",
@@ -174,6 +223,36 @@ class SipEngine:
 
         self._ua.on_incoming(incoming)
         log.info("listening for SIP on %s:%d", s.listen_host, s.listen_port)
+
+    def _remember_close(self, event: StackEvent) -> None:
+        if event.event is Event.CALL_CLOSED and event.call:
+            self._closed_reasons[event.call] = event.text or ""
+            while len(self._closed_reasons) > 1024:
+                self._closed_reasons.pop(next(iter(self._closed_reasons)))
+
+    async def dial(self, uri: str, ring_timeout: float) -> DialResult:
+        """Call `uri`; ring for at most `ring_timeout` seconds (then CANCEL)."""
+        if self._ua is None:
+            raise RuntimeError("engine not started")
+        try:
+            call = await self._ua.dial(uri)
+        except ValueError as exc:
+            return DialResult(DialOutcome.FAILED, None, f"bad address: {exc}")
+        except baresip.BaresipError as exc:
+            return DialResult(DialOutcome.FAILED, None, str(exc))
+        active = ActiveCall(call)
+        early = self._closed_reasons.pop(call.handle, None)
+        if early is not None:
+            active._mark_closed(early)
+            return classify_close(early)
+        try:
+            await call.wait_established(timeout=ring_timeout)
+        except baresip.CallTimeout:
+            # wait_established has hung up the ringing call: a CANCEL went out.
+            return DialResult(DialOutcome.NO_ANSWER, None, "no answer")
+        except baresip.CallFailed as exc:
+            return classify_close(f"{exc.status} {exc.reason}" if exc.status else exc.reason)
+        return DialResult(DialOutcome.ANSWERED, 200, "OK", active)
 
     async def source_of(self, call: InboundCall) -> str | None:
         if self.sources is None:

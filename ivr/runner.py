@@ -1,0 +1,151 @@
+"""Carrying a pure flow's commands out on one live call.
+
+Engine callbacks (keys, hang-up) and our own timers and playback become
+events on one queue; the flow answers each with commands; this runner
+plays audio, arms the timer and hangs up. Commands it does not know (such
+as committing a fault) go to the caller-supplied handler, whose returned
+event is fed back to the flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ivr.flow.events import (
+    CancelTimer,
+    Command,
+    DigitPressed,
+    Event,
+    Hangup,
+    HungUp,
+    Play,
+    PlaybackFinished,
+    SetTimer,
+    StopPlayback,
+    TimerExpired,
+)
+from ivr.flow.speech import SpeechPart
+from ivr.sip.engine import ActiveCall
+
+
+class Speech(Protocol):
+    def audio(self, parts: tuple[SpeechPart, ...]) -> bytes: ...
+
+
+class Flow(Protocol):
+    @property
+    def done(self) -> bool: ...
+
+    def handle(self, event: Event, now: float) -> list[Command]: ...
+
+
+CommandHandler = Callable[[Command], Awaitable[Event | None]]
+
+
+@dataclass(frozen=True)
+class _Stamped:
+    """A timer or playback event with the generation that produced it.
+
+    One that was overtaken (a prompt replaced, a timer re-armed) is dropped
+    instead of reaching the flow as if it were current.
+    """
+
+    kind: str
+    generation: int
+    event: Event
+
+
+class FlowRunner:
+    def __init__(
+        self,
+        call: ActiveCall,
+        flow: Flow,
+        speech: Speech,
+        handler: CommandHandler | None = None,
+    ) -> None:
+        self.call = call
+        self.flow = flow
+        self.speech = speech
+        self.handler = handler
+        self._loop = asyncio.get_running_loop()
+        self._events: asyncio.Queue[Event | _Stamped] = asyncio.Queue()
+        self._generation = {"timer": 0, "playback": 0}
+        self._timer: asyncio.TimerHandle | None = None
+        self._playback: asyncio.Task[None] | None = None
+        call.on_digit(lambda key: self._events.put_nowait(DigitPressed(key)))
+        call.on_closed(lambda _reason: self._events.put_nowait(HungUp()))
+        if call.closed:
+            self._events.put_nowait(HungUp())
+
+    def now(self) -> float:
+        return self._loop.time()
+
+    async def run(self, first: Event) -> None:
+        """Feed `first`, then every event, until the flow is done."""
+        try:
+            await self._execute(self.flow.handle(first, self.now()))
+            while not self.flow.done:
+                item = await self._events.get()
+                event = self._current(item)
+                if event is not None:
+                    await self._execute(self.flow.handle(event, self.now()))
+        finally:
+            self._stop_playback()
+            self._cancel_timer()
+
+    def _current(self, item: Event | _Stamped) -> Event | None:
+        if isinstance(item, _Stamped):
+            return item.event if self._generation[item.kind] == item.generation else None
+        return item
+
+    async def _execute(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, Play):
+                self._start_playback(command)
+            elif isinstance(command, StopPlayback):
+                self._stop_playback()
+            elif isinstance(command, SetTimer):
+                self._arm_timer(command.deadline)
+            elif isinstance(command, CancelTimer):
+                self._cancel_timer()
+            elif isinstance(command, Hangup):
+                await self.call.hangup()
+            elif self.handler is not None:
+                event = await self.handler(command)
+                if event is not None:
+                    self._events.put_nowait(event)
+            else:
+                raise TypeError(f"no handler for {command!r}")
+
+    def _start_playback(self, play: Play) -> None:
+        self._stop_playback()
+        pcm = self.speech.audio(play.parts)
+        self._generation["playback"] += 1
+        generation = self._generation["playback"]
+        self._playback = self._loop.create_task(self._play(pcm, generation))
+
+    async def _play(self, pcm: bytes, generation: int) -> None:
+        await self.call.play(pcm)
+        self._playback = None
+        self._events.put_nowait(_Stamped("playback", generation, PlaybackFinished()))
+
+    def _stop_playback(self) -> None:
+        self._generation["playback"] += 1
+        if self._playback is not None:
+            self._playback.cancel()
+            self._playback = None
+
+    def _arm_timer(self, deadline: float) -> None:
+        self._cancel_timer()
+        self._generation["timer"] += 1
+        fired = _Stamped("timer", self._generation["timer"], TimerExpired())
+        self._timer = self._loop.call_at(deadline, lambda: self._events.put_nowait(fired))
+
+    def _cancel_timer(self) -> None:
+        self._generation["timer"] += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
