@@ -66,9 +66,29 @@ class HoursConfig:
 
 
 @dataclass(frozen=True)
+class PageCallConfig:
+    """How a page call sounds: how often the message is said, how long to wait for a key."""
+
+    message_plays: int = 3
+    key_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
 class SupportConfig:
     ticket: str = "open a support ticket on the CLI SECURE customer portal"
     email: str = "support at clisecure dot co dot uk"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The admin web page (`ivr web`): where it listens and how sign-ins last."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    session_hours: float = 8.0
+    secret_key_file: Path = Path("var/web-secret.key")
+    metrics: bool = True
+    secure_cookies: bool = False
 
 
 def _default_paging() -> Policy:
@@ -94,6 +114,8 @@ class Config:
     hours: HoursConfig = field(default_factory=HoursConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
     paging: Policy = field(default_factory=_default_paging)
+    web: WebConfig = field(default_factory=WebConfig)
+    page_call: PageCallConfig = field(default_factory=PageCallConfig)
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -144,6 +166,36 @@ def _networks(
                 f"[trunk] trusted_addresses: {item!r} is not an address or network"
             ) from None
     return tuple(networks)
+
+
+def _web_config(parser: configparser.ConfigParser, base: Path) -> WebConfig:
+    section = parser["web"] if parser.has_section("web") else {}
+    listen = (section.get("listen") or "").strip() or "127.0.0.1:8080"
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"[web] listen: expected HOST:PORT, got {listen!r}")
+    raw_hours = (section.get("session_hours") or "").strip() or "8"
+    try:
+        hours = float(raw_hours)
+    except ValueError:
+        raise ConfigError(f"[web] session_hours: {raw_hours!r} is not a number") from None
+    if not 0 < hours <= 24 * 30:
+        raise ConfigError("[web] session_hours: must be more than 0 and at most 720")
+    flags = {}
+    for key, default in (("metrics", True), ("secure_cookies", False)):
+        try:
+            flags[key] = parser.getboolean("web", key, fallback=default)
+        except ValueError:
+            raise ConfigError(f"[web] {key}: expected yes or no") from None
+    key_file = (section.get("secret_key_file") or "").strip() or "var/web-secret.key"
+    return WebConfig(
+        listen_host=host.strip("[]"),
+        listen_port=int(port),
+        session_hours=hours,
+        secret_key_file=_resolve(base, key_file),
+        metrics=flags["metrics"],
+        secure_cookies=flags["secure_cookies"],
+    )
 
 
 def load_config(path: str | Path) -> Config:
@@ -243,4 +295,9 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         hours=hours,
         support=support,
         paging=paging,
+        web=_web_config(parser, base),
+        page_call=PageCallConfig(
+            message_plays=max(1, int(number("paging", "message_plays", 3, int))),
+            key_timeout=number("paging", "key_timeout", 5.0),
+        ),
     )

@@ -20,11 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.flow.events import CallSummary, Priority
+from ivr.paging.policy import Policy
 from ivr.sla import BusinessCalendar, deadlines
 from ivr.store.db import Database
 from ivr.store.faults import new_reference, reference_taken
 from ivr.store.handsets import find_handset
 from ivr.store.models import CallRecord, Fault
+from ivr.store.paging import open_page
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,9 +59,10 @@ def _clip(value: str | None, limit: int = MAX_STORED_TEXT) -> str | None:
 
 
 class Records:
-    def __init__(self, db: Database, calendar: BusinessCalendar) -> None:
+    def __init__(self, db: Database, calendar: BusinessCalendar, paging: Policy) -> None:
         self.db = db
         self.calendar = calendar
+        self.paging = paging
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
 
     async def _run(self, work: Callable[[Session], T]) -> T:
@@ -103,7 +106,12 @@ class Records:
         await self._run(work)
 
     async def record_fault(self, call_id: int, priority: Priority, reported_at: datetime) -> str:
-        """Create the fault with its SLA deadlines; returns its reference once committed."""
+        """Create the fault with its SLA deadlines; returns its reference once committed.
+
+        A fault whose priority pages engineers gets its page in the same
+        transaction: there is no moment at which a committed critical fault
+        exists without a pending page, whatever happens to the process.
+        """
         clock = deadlines(priority, reported_at, self.calendar)
 
         def work(session: Session) -> str:
@@ -115,19 +123,20 @@ class Records:
                 if attempts > MAX_REFERENCE_ATTEMPTS:
                     raise RuntimeError("could not find a free fault reference")
                 reference = new_reference()
-            session.add(
-                Fault(
-                    reference=reference,
-                    priority=priority.value,
-                    customer=call.customer,
-                    cli=call.cli,
-                    call_id=call.id,
-                    reported_at=reported_at,
-                    acknowledge_by=clock.acknowledge_by,
-                    respond_by=clock.respond_by,
-                    resolve_by=clock.resolve_by,
-                )
+            fault = Fault(
+                reference=reference,
+                priority=priority.value,
+                customer=call.customer,
+                cli=call.cli,
+                call_id=call.id,
+                reported_at=reported_at,
+                acknowledge_by=clock.acknowledge_by,
+                respond_by=clock.respond_by,
+                resolve_by=clock.resolve_by,
             )
+            session.add(fault)
+            if self.paging.pages(priority.value):
+                open_page(session, fault, reported_at)
             call.fault_reference = reference
             return reference
 

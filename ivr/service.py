@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.config import Config
 from ivr.flow.call_flow import FlowSettings
+from ivr.flow.events import Priority
+from ivr.paging.page_flow import PageSettings
+from ivr.paging.scheduler import PagingScheduler
 from ivr.prompts import PromptLibrary
 from ivr.records import Records
 from ivr.session import SessionDeps, run_session
@@ -47,8 +51,31 @@ class FaultLineService:
                 password=config.trunk.password,
             )
         )
-        self.records = Records(self.db, self.calendar)
+        self.records = Records(self.db, self.calendar, config.paging)
+        self.pager = PagingScheduler(
+            self.db,
+            self.engine,
+            self.prompts,
+            config.paging,
+            owner=f"{socket.gethostname()}:{config.listen_port}",
+            tz=config.timezone,
+            clock=clock,
+            uri_for_number=self._uri_for_number,
+            page_settings=PageSettings(
+                plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
+            ),
+        )
         self._sessions: set[asyncio.Task[None]] = set()
+
+    def _uri_for_number(self, number: str) -> str | None:
+        """Engineers with a telephone number are called through the trunk, if there is one."""
+        if not self.config.trunk.registrar:
+            return None
+        return f"sip:{number}@{self.config.trunk.registrar}"
+
+    def _fault_committed(self, reference: str, priority: Priority) -> None:
+        if self.config.paging.pages(priority.value):
+            self.pager.wake()
 
     def _deps(self) -> SessionDeps:
         return SessionDeps(
@@ -62,6 +89,7 @@ class FaultLineService:
             ),
             clock=self.clock,
             source_of=self.engine.source_of,
+            on_fault=self._fault_committed,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -79,6 +107,7 @@ class FaultLineService:
             task.add_done_callback(self._sessions.discard)
 
         await self.engine.start(incoming)
+        await self.pager.start()
         print(
             f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}",
             flush=True,
@@ -89,6 +118,7 @@ class FaultLineService:
             log.info("stopping: %d call(s) in progress", len(self._sessions))
             if self._sessions:
                 await asyncio.wait(self._sessions, timeout=30)
+            await self.pager.stop()
             await self.engine.close()
             self.records.close()
             self.db.dispose()

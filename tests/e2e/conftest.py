@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -56,6 +57,8 @@ class FaultLine:
     config_path: Path
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    phones: list[subprocess.Popen[str]] = field(default_factory=list)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def ivr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -86,7 +89,9 @@ class FaultLine:
         def pump() -> None:
             assert self.process is not None and self.process.stdout is not None
             for line in self.process.stdout:
-                self.output.append(line)
+                with self._changed:
+                    self.output.append(line)
+                    self._changed.notify_all()
                 if "fault line ready" in line:
                     ready.set()
             ready.set()
@@ -95,6 +100,44 @@ class FaultLine:
         if not ready.wait(READY_TIMEOUT) or self.process.poll() is not None:
             self.stop()
             raise AssertionError("ivr serve did not start:\n" + "".join(self.output))
+
+    def wait_for_output(self, pattern: str, count: int = 1, timeout: float = 90.0) -> list[str]:
+        """Block until the service has logged `count` lines matching `pattern` (or fail)."""
+        regex = re.compile(pattern)
+
+        def matches() -> list[str]:
+            return [line for line in self.output if regex.search(line)]
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(matches()) >= count, timeout):
+                raise AssertionError(
+                    f"no {count} line(s) matching {pattern!r} within {timeout} s:\n"
+                    + "".join(self.output[-80:])
+                )
+            return matches()
+
+    def phone(self, scenario: str, calls: int = 1) -> str:
+        """An engineer's phone: SIPp answering `calls` calls with `scenario`; returns its URI."""
+        port = free_udp_port()
+        process = subprocess.Popen(
+            [
+                "sipp",
+                "-sf", str(SCENARIOS / scenario),
+                "-i", "127.0.0.1",
+                "-p", str(port),
+                "-mp", str(free_udp_port()),
+                "-m", str(calls),
+                "-nostdin",
+                "-trace_err",
+                "-error_file", str(self.workdir / f"phone-{port}-errors.log"),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=self.workdir,
+        )
+        self.phones.append(process)
+        return f"sip:engineer@127.0.0.1:{port}"
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.process is None:
@@ -198,6 +241,9 @@ def fault_line_factory(tmp_path: Path) -> Iterator[Any]:
     yield make
     for line in started:
         line.stop()
+        for phone in line.phones:
+            phone.kill()
+            phone.wait()
 
 
 @pytest.fixture

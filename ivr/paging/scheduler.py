@@ -1,0 +1,256 @@
+"""Carrying pages out: wake when a step is due, call the engineer, record the result.
+
+The truth is in the database (ivr.store.paging): each page's next step
+and when it is due, and one row per attempted step, written before the
+phone rings. This scheduler only wakes for due rows (APScheduler, one job
+re-armed for the earliest due time), so a restart loses nothing: at
+start-up unfinished attempts are closed as INTERRUPTED and every page
+carries on from its next step; no step is dialled twice, none is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from ivr.flow.events import Answered
+from ivr.paging.page_flow import PagedFault, PageFlow, PageSettings, page_message
+from ivr.paging.policy import AttemptResult, Policy, after
+from ivr.runner import FlowRunner, Speech
+from ivr.sip.engine import DialOutcome, DialResult
+from ivr.store.db import Database
+from ivr.store.paging import (
+    LeaseLost,
+    Page,
+    PagingError,
+    StepAlreadyAttempted,
+    advance,
+    begin_attempt,
+    claim_due_pages,
+    finish_attempt,
+    next_due_at,
+    recover_interrupted,
+)
+from ivr.store.paging import PageAttempt as AttemptRow
+
+log = logging.getLogger(__name__)
+
+SAFETY_SWEEP_SECONDS = 15
+LEASE_MARGIN_SECONDS = 120
+
+DIAL_RESULTS = {
+    DialOutcome.BUSY: AttemptResult.BUSY,
+    DialOutcome.NO_ANSWER: AttemptResult.NO_ANSWER,
+    DialOutcome.REJECTED: AttemptResult.REJECTED,
+    DialOutcome.FAILED: AttemptResult.FAILED,
+}
+
+
+class Dialer(Protocol):
+    async def dial(self, uri: str, ring_timeout: float) -> DialResult: ...
+
+
+class TextSpeech(Speech, Protocol):
+    def prepare_text(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class StepWork:
+    """What one attempt needs, read inside the claiming transaction."""
+
+    page_id: int
+    attempt_id: int
+    engineer: str | None
+    uri: str | None
+    ring_seconds: float
+    faults: list[PagedFault]
+    detail: str
+
+
+class PagingScheduler:
+    def __init__(
+        self,
+        db: Database,
+        dialer: Dialer,
+        speech: TextSpeech,
+        policy: Policy,
+        *,
+        owner: str,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
+        uri_for_number: Callable[[str], str | None],
+        page_settings: PageSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.dialer = dialer
+        self.speech = speech
+        self.policy = policy
+        self.owner = owner
+        self.tz = tz
+        self.clock = clock
+        self.uri_for_number = uri_for_number
+        self.page_settings = page_settings or PageSettings()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._calls: set[asyncio.Task[None]] = set()
+        longest_ring = max(level.ring_seconds for level in policy.levels)
+        self.lease_seconds = longest_ring + LEASE_MARGIN_SECONDS
+
+    async def start(self) -> None:
+        moved = await asyncio.to_thread(self._recover)
+        if moved:
+            log.warning("resumed %d page(s) interrupted by a restart", moved)
+        self._scheduler.start()
+        self._scheduler.add_job(
+            self._sweep, "interval", seconds=SAFETY_SWEEP_SECONDS, id="page-safety-sweep"
+        )
+        self.wake()
+
+    async def stop(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        if self._calls:
+            await asyncio.wait(self._calls, timeout=60)
+
+    def wake(self, at: datetime | None = None) -> None:
+        """Look for due steps at `at` (now by default): after a new page, or a step's end."""
+        when = at or datetime.now(UTC)
+        self._scheduler.add_job(
+            self._sweep,
+            DateTrigger(run_date=when),
+            id="page-sweep",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    # ---- database work (runs in a thread) ------------------------------------
+
+    def _recover(self) -> int:
+        with self.db.sessions.begin() as session:
+            return len(recover_interrupted(session, self.policy, self.clock(), owner=self.owner))
+
+    def _claim(self) -> list[StepWork]:
+        now = self.clock()
+        work: list[StepWork] = []
+        with self.db.sessions.begin() as session:
+            for page in claim_due_pages(session, now, self.owner, self.lease_seconds):
+                try:
+                    attempt = begin_attempt(session, page, self.policy, now, owner=self.owner)
+                except (StepAlreadyAttempted, LeaseLost, PagingError) as exc:
+                    log.error("page %d: %s", page.id, exc)
+                    continue
+                work.append(self._work_for(page.id, attempt, page.faults))
+        return work
+
+    def _work_for(self, page_id: int, attempt: AttemptRow, faults: list[Any]) -> StepWork:
+        level = self.policy.levels[attempt.level]
+        uri: str | None = None
+        detail = attempt.detail
+        if attempt.dialable and attempt.contact:
+            uri = (
+                attempt.contact
+                if attempt.contact.startswith(("sip:", "sips:"))
+                else self.uri_for_number(attempt.contact)
+            )
+            if uri is None:
+                detail = f"no trunk configured to dial {attempt.contact}"
+        paged = [
+            PagedFault(
+                reference=f.reference,
+                customer=f.customer,
+                cli=f.cli,
+                reported_at=f.reported_at.astimezone(self.tz),
+            )
+            for f in faults
+        ]
+        return StepWork(
+            page_id, attempt.id, attempt.engineer_name, uri, level.ring_seconds, paged, detail
+        )
+
+    def _record(
+        self, work: StepWork, result: AttemptResult, status: int | None, detail: str
+    ) -> None:
+        now = self.clock()
+        with self.db.sessions.begin() as session:
+            attempt = session.get_one(AttemptRow, work.attempt_id)
+            page = session.get_one(Page, work.page_id)
+            if attempt.ended_at is None:
+                finish_attempt(session, attempt, result, now, sip_status=status, detail=detail)
+            else:
+                result = AttemptResult(attempt.result)
+            advance(session, page, after(self.policy, page.step, result), now)
+            log.info(
+                "page %d step %s: %s (%s) -> page %s",
+                page.id,
+                attempt.step,
+                result.value,
+                work.engineer or "nobody",
+                page.status,
+            )
+
+    def _next_due(self) -> datetime | None:
+        with self.db.sessions() as session:
+            return next_due_at(session)
+
+    # ---- the loop ---------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        try:
+            work = await asyncio.to_thread(self._claim)
+        except Exception:
+            log.exception("could not claim due pages")
+            return
+        for item in work:
+            task = asyncio.get_running_loop().create_task(self._carry_out(item))
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+        await self._rearm()
+
+    async def _rearm(self) -> None:
+        try:
+            due = await asyncio.to_thread(self._next_due)
+        except Exception:
+            log.exception("could not read the next page due time")
+            return
+        if due is not None:
+            self.wake(max(due, datetime.now(UTC)) + timedelta(milliseconds=10))
+
+    async def _carry_out(self, work: StepWork) -> None:
+        result, status, detail = AttemptResult.FAILED, None, work.detail
+        try:
+            if work.uri is not None:
+                result, status, detail = await self._call(work)
+        except Exception as exc:
+            log.exception("page %d: the call failed", work.page_id)
+            result, detail = AttemptResult.FAILED, f"internal error: {exc}"
+        try:
+            await asyncio.to_thread(self._record, work, result, status, detail)
+        except Exception:
+            log.exception("page %d: could not record the attempt", work.page_id)
+        await self._rearm()
+
+    async def _call(self, work: StepWork) -> tuple[AttemptResult, int | None, str]:
+        assert work.uri is not None
+        first = work.faults[0]
+        if first.customer:
+            # Synthesised before dialling so the engineer never hears a gap.
+            await asyncio.to_thread(self.speech.prepare_text, first.customer)
+        log.info("page %d: calling %s at %s", work.page_id, work.engineer, work.uri)
+        dialled = await self.dialer.dial(work.uri, work.ring_seconds)
+        if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
+            return DIAL_RESULTS[dialled.outcome], dialled.sip_status, dialled.reason
+        message = page_message(work.faults, self.clock().astimezone(self.tz))
+        flow = PageFlow(message, self.page_settings)
+        runner = FlowRunner(dialled.call, flow, self.speech)
+        try:
+            await runner.run(Answered(verified=True))
+        finally:
+            await dialled.call.hangup()
+        result = flow.result or AttemptResult.HUNG_UP
+        return result, 200, f"keys {''.join(flow.keys) or 'none'}"

@@ -1,0 +1,123 @@
+"""Paging on-call engineers for critical faults, with SIPp playing the engineers' phones."""
+
+from __future__ import annotations
+
+import signal
+from datetime import datetime
+from typing import Any
+
+from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
+from tests.e2e.test_spine import assert_sipp_ok
+
+# Short rings and waits so that a whole escalation takes seconds.
+PAGING = {
+    "levels": "oncall:3:2:1:0, next:3:1:0:0",
+    "repeats": "1",
+    "message_plays": "2",
+    "key_timeout": "1",
+}
+
+
+def engineers(line: FaultLine, alice: str, bob: str) -> None:
+    line.ivr("engineers", "add", "alice", "--contact", alice)
+    line.ivr("engineers", "add", "bob", "--contact", bob)
+    # Handover at midnight today: alice's turn is the one running now.
+    today = datetime.now().date().isoformat()
+    line.ivr("oncall", "rota", "set", "alice", "bob", "--start", today, "--handover", "00:00")
+    assert line.ivr_json("oncall", "now")["on_call"] == "alice"
+
+
+def report_critical(line: FaultLine) -> dict[str, Any]:
+    result = line.sipp("caller_report.xml", [(KNOWN_NUMBER, "3", "Acme desk")])
+    assert_sipp_ok(line, "caller_report.xml", result)
+    (fault,) = line.ivr_json("faults", "list")
+    assert fault["priority"] == "critical"
+    return dict(fault)
+
+
+def attempts(line: FaultLine, reference: str) -> list[tuple[str, str, int | None]]:
+    rows = line.ivr_json("pages", "list", "--fault", reference)
+    found = []
+    for page in rows:
+        for attempt in page["attempts"]:
+            found.append((attempt["engineer"], attempt["result"], attempt["sip_status"]))
+    return found
+
+
+def test_engineer_presses_1_and_acknowledges(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    engineers(line, line.phone("engineer_presses_1.xml"), line.phone("engineer_busy.xml", 5))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"page \d+ step .*: acknowledged \(alice\) -> page acknowledged")
+    assert attempts(line, fault["reference"]) == [("alice", "acknowledged", 200)]
+    shown = line.ivr_json("faults", "show", fault["reference"])
+    assert shown["acknowledged_by"] == "alice"
+    assert shown["acknowledged_at"] is not None
+    assert shown["status"] == "acknowledged"
+
+
+def test_busy_is_retried_then_escalated(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    engineers(line, line.phone("engineer_busy.xml", 2), line.phone("engineer_presses_1.xml"))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"acknowledged \(bob\) -> page acknowledged")
+    assert attempts(line, fault["reference"]) == [
+        ("alice", "busy", 486),
+        ("alice", "busy", 486),
+        ("bob", "acknowledged", 200),
+    ]
+    assert line.ivr_json("faults", "show", fault["reference"])["acknowledged_by"] == "bob"
+
+
+def test_no_answer_is_cancelled_and_pressing_2_passes_it_on(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(
+        start=False, paging={**PAGING, "levels": "oncall:3:1:0:0, next:3:1:0:0"}
+    )
+    engineers(line, line.phone("engineer_no_answer.xml"), line.phone("engineer_presses_2.xml"))
+    line.start()
+    fault = report_critical(line)
+    # Bob passes it on, there is nobody after him: the page has failed.
+    line.wait_for_output(r"passed \(bob\) -> page failed")
+    assert attempts(line, fault["reference"]) == [
+        ("alice", "no_answer", None),
+        ("bob", "passed", 200),
+    ]
+    assert line.ivr_json("faults", "show", fault["reference"])["status"] == "page_failed"
+
+
+def test_voicemail_that_presses_nothing_is_not_an_acknowledgement(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(
+        start=False, paging={**PAGING, "levels": "oncall:3:1:0:0, next:3:1:0:0"}
+    )
+    engineers(line, line.phone("engineer_silent.xml"), line.phone("engineer_silent.xml"))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"no_key \(bob\) -> page failed")
+    assert attempts(line, fault["reference"]) == [
+        ("alice", "no_key", 200),
+        ("bob", "no_key", 200),
+    ]
+    shown = line.ivr_json("faults", "show", fault["reference"])
+    assert shown["status"] == "page_failed"
+    assert shown["acknowledged_at"] is None
+
+
+def test_page_resumes_after_kill_9_without_calling_a_step_twice(fault_line_factory: Any) -> None:
+    # Alice is busy once; the retry is due 8 s later. The service is killed in
+    # between and restarted: the retry happens once, then Bob acknowledges.
+    paging = {**PAGING, "levels": "oncall:3:2:8:0, next:3:1:0:0"}
+    line: FaultLine = fault_line_factory(start=False, paging=paging)
+    engineers(line, line.phone("engineer_busy.xml", 2), line.phone("engineer_presses_1.xml"))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"busy \(alice\) -> page active")
+    line.stop(signal.SIGKILL)
+    line.start()
+    line.wait_for_output(r"acknowledged \(bob\) -> page acknowledged")
+    assert attempts(line, fault["reference"]) == [
+        ("alice", "busy", 486),
+        ("alice", "busy", 486),
+        ("bob", "acknowledged", 200),
+    ]
