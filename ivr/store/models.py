@@ -109,3 +109,18 @@ class Fault(Base):
 
     call: Mapped[CallRecord | None] = relationship()
 
+
+
+class Recording(Base):
+    """A caller's spoken description of a fault: a WAV file and what proves it intact."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    path: Mapped[str] = mapped_column(String(500))
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    ended_by: Mapped[str] = mapped_column(String(20), default="")  # key, silence, limit, hangup
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
