@@ -40,6 +40,10 @@ def _register() -> None:
     main.add_command(calls_cli.calls)
     main.add_command(faults_cli.faults)
     # Further nouns register below, one line each.
+    from ivr.admin import admins_cli, web_cli
+
+    main.add_command(admins_cli.admins)
+    main.add_command(web_cli.web)
     from ivr.admin import engineers_cli, oncall_cli, pages_cli
 
     main.add_command(engineers_cli.engineers)

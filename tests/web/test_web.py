@@ -1,0 +1,475 @@
+"""The admin web page through Starlette's TestClient: sign-in, CSRF, actions, escaping, metrics."""
+
+from __future__ import annotations
+
+import re
+import wave
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from ivr.admin.web.app import create_app
+from ivr.config import Config
+from ivr.store.admins import set_password
+from ivr.store.db import Database
+from ivr.store.faults import find_fault
+from ivr.store.models import CallRecord, Recording
+from ivr.store.notes import FaultNote
+from tests.web.conftest import NOW, csrf_of, sign_in
+from tests.web.seed import (
+    ACKED_REF,
+    ADMIN,
+    FAILED_REF,
+    OPEN_REF,
+    PASSWORD,
+    RESOLVED_REF,
+    SCRIPT_NAME,
+    Seeded,
+)
+
+PAGES = [
+    "/",
+    "/calls",
+    "/calls?outcome=rejected",
+    f"/faults/{FAILED_REF}",
+    "/faults",
+    "/handsets",
+    "/rota",
+    "/reports",
+]
+
+
+# ---- sign-in required --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/calls/1"])
+def test_every_page_needs_a_sign_in(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 303
+    target = urlparse(response.headers["location"])
+    assert target.path == "/login"
+    assert parse_qs(target.query)["next"] == [path]
+
+
+@pytest.mark.parametrize(
+    "path", [f"/faults/{OPEN_REF}/acknowledge", f"/faults/{OPEN_REF}/note", "/logout"]
+)
+def test_forms_refuse_a_stranger(client: TestClient, db: Database, path: str) -> None:
+    token = csrf_of(client.get("/login").text)  # a real token, but nobody signed in
+    response = client.post(path, data={"csrf_token": token, "comment": "x"})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+    with db.sessions() as session:
+        fault = find_fault(session, OPEN_REF)
+        assert fault is not None and fault.acknowledged_at is None
+
+
+def test_health_and_metrics_need_no_sign_in(client: TestClient) -> None:
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok"}
+    assert client.get("/metrics").status_code == 200
+
+
+def test_signed_in_pages_render(admin: TestClient) -> None:
+    for path in PAGES:
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        assert ADMIN in response.text
+
+
+def test_wrong_password_is_refused(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login", data={"name": ADMIN, "password": "not the password", "csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert "do not match" in response.text
+    assert client.get("/").status_code == 303
+
+
+def test_unknown_name_gets_the_same_answer(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login", data={"name": "mallory", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert "do not match" in response.text
+
+
+def test_repeated_failures_lock_the_name_for_a_while(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    for _ in range(5):
+        client.post("/login", data={"name": ADMIN, "password": "wrong-wrong", "csrf_token": token})
+    response = client.post(
+        "/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.text
+    assert client.get("/").status_code == 303
+
+
+def test_sign_in_goes_back_where_you_were_but_never_off_site(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    data = {"name": ADMIN, "password": PASSWORD, "csrf_token": token, "next": "/rota"}
+    assert client.post("/login", data=data).headers["location"] == "/rota"
+    client.cookies.clear()
+    token = csrf_of(client.get("/login").text)
+    data = {"name": ADMIN, "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"}
+    assert client.post("/login", data=data).headers["location"] == "/"
+
+
+def test_session_cookie_is_httponly_strict_and_expires(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login", data={"name": ADMIN, "password": PASSWORD, "csrf_token": token}
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "faultline_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "max-age=28800" in cookie
+
+
+def test_a_session_ends_after_its_lifetime(config: Config, db: Database, seeded: Seeded) -> None:
+    now = [NOW]
+    app = create_app(config, db, clock=lambda: now[0])
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(client)
+        now[0] = NOW + timedelta(hours=7, minutes=59)
+        assert client.get("/").status_code == 200
+        now[0] = NOW + timedelta(hours=8, minutes=1)
+        assert client.get("/").status_code == 303
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(admin: TestClient) -> None:
+    stolen = dict(admin.cookies)
+    token = csrf_of(admin.get("/").text)
+    assert admin.post("/logout", data={"csrf_token": token}).headers["location"] == "/login"
+    assert admin.get("/").status_code == 303
+    admin.cookies.clear()
+    admin.cookies.update(stolen)
+    assert admin.get("/").status_code == 303
+
+
+def test_a_password_change_ends_sessions(admin: TestClient, db: Database) -> None:
+    assert admin.get("/").status_code == 200
+    with db.sessions.begin() as session:
+        set_password(session, ADMIN, "a brand new passphrase")
+    assert admin.get("/").status_code == 303
+
+
+def test_pages_carry_security_headers(admin: TestClient) -> None:
+    response = admin.get("/")
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+
+
+# ---- CSRF ----------------------------------------------------------------------------------
+
+
+def test_a_form_without_its_csrf_token_is_refused(admin: TestClient, db: Database) -> None:
+    response = admin.post(f"/faults/{OPEN_REF}/acknowledge", data={"comment": "on it"})
+    assert response.status_code == 403
+    response = admin.post(
+        f"/faults/{OPEN_REF}/acknowledge", data={"comment": "on it", "csrf_token": "forged"}
+    )
+    assert response.status_code == 403
+    with db.sessions() as session:
+        fault = find_fault(session, OPEN_REF)
+        assert fault is not None and fault.acknowledged_at is None
+
+
+def test_sign_in_itself_needs_the_csrf_token(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"name": ADMIN, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+# ---- actions ---------------------------------------------------------------------------
+
+
+def act(client: TestClient, reference: str, action: str, comment: str = "") -> str:
+    token = csrf_of(client.get(f"/faults/{reference}").text)
+    response = client.post(
+        f"/faults/{reference}/{action}", data={"csrf_token": token, "comment": comment}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/faults/{reference}"
+    return client.get(f"/faults/{reference}").text
+
+
+def test_acknowledge_through_the_form_updates_the_fault(admin: TestClient, db: Database) -> None:
+    page = act(admin, FAILED_REF, "acknowledge", "Rang the customer back")
+    assert f"Fault {FAILED_REF} acknowledged." in page
+    assert "Rang the customer back" in page
+    with db.sessions() as session:
+        fault = find_fault(session, FAILED_REF)
+        assert fault is not None
+        assert fault.status == "acknowledged"
+        assert fault.acknowledged_by == ADMIN
+        assert fault.acknowledged_at == NOW
+        notes = session.scalars(select(FaultNote).where(FaultNote.fault_id == fault.id)).all()
+        assert [(n.kind, n.author, n.body) for n in notes] == [
+            ("acknowledged", ADMIN, "Rang the customer back")
+        ]
+    # The loud alert is gone from the dashboard once someone has it in hand.
+    assert "with a failed page" not in admin.get("/").text
+
+
+def test_respond_resolve_and_notes(admin: TestClient, db: Database) -> None:
+    act(admin, ACKED_REF, "note", "Engineer on site at 15:00")
+    act(admin, ACKED_REF, "respond", "Engineer dispatched")
+    page = act(admin, ACKED_REF, "resolve", "Trunk card replaced")
+    for text in ("Engineer on site at 15:00", "Engineer dispatched", "Trunk card replaced"):
+        assert text in page
+    with db.sessions() as session:
+        fault = find_fault(session, ACKED_REF)
+        assert fault is not None and fault.status == "resolved"
+        assert fault.responded_at == NOW and fault.resolved_at == NOW
+
+
+def test_an_action_that_does_not_apply_says_why(admin: TestClient, db: Database) -> None:
+    page = act(admin, RESOLVED_REF, "acknowledge")
+    assert "resolved" in page and "cannot" in page
+    page = act(admin, OPEN_REF, "note", "   ")
+    assert "a note needs some text" in page
+
+
+def test_unknown_fault_or_action_is_404(admin: TestClient) -> None:
+    assert admin.get("/faults/999999").status_code == 404
+    token = csrf_of(admin.get("/").text)
+    assert admin.post(f"/faults/{OPEN_REF}/delete", data={"csrf_token": token}).status_code == 404
+
+
+# ---- escaping ----------------------------------------------------------------------------
+
+
+def test_a_script_display_name_is_shown_as_text(admin: TestClient, seeded: Seeded) -> None:
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for path in ("/calls", f"/calls/{seeded.script_call_id}"):
+        html = admin.get(path).text
+        assert escaped in html, path
+        assert SCRIPT_NAME not in html, path
+        assert "<script" not in html.lower(), path
+
+
+def test_caller_controlled_headers_are_escaped(admin: TestClient, db: Database) -> None:
+    with db.sessions.begin() as session:
+        call = CallRecord(
+            sip_call_id='"><img src=x onerror=alert(2)>',
+            from_header='"<b>boss</b>" <sip:x@evil>',
+            display_name='"><svg onload=alert(3)>',
+            asserted_identity="<iframe src=//evil>",
+            started_at=NOW - timedelta(minutes=1),
+            outcome="rejected",
+        )
+        session.add(call)
+        session.flush()
+        call_id = call.id
+    html = admin.get(f"/calls/{call_id}").text
+    for raw in ("<img", "<svg", "<iframe", "<b>boss"):
+        assert raw not in html
+    assert "&lt;svg onload=alert(3)&gt;" in html
+
+
+# ---- recordings ------------------------------------------------------------------------
+
+
+def add_recording(db: Database, path: Path, reference: str = OPEN_REF) -> int:
+    with db.sessions.begin() as session:
+        fault = find_fault(session, reference)
+        assert fault is not None
+        row = Recording(
+            fault_id=fault.id,
+            call_id=fault.call_id,
+            path=str(path),
+            seconds=1.0,
+            sha256="0" * 64,
+            ended_by="silence",
+            created_at=fault.reported_at,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_recording_plays_in_the_fault_page(
+    admin: TestClient, db: Database, config: Config
+) -> None:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    path = config.data_dir / "recordings" / "161803.wav"
+    path.parent.mkdir()
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 8000)
+    recording_id = add_recording(db, path)
+    html = admin.get(f"/faults/{OPEN_REF}").text
+    assert (
+        f'<audio class="recording" controls preload="none" src="/recordings/{recording_id}"' in html
+    )
+    response = admin.get(f"/recordings/{recording_id}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.content == path.read_bytes()
+    admin.cookies.clear()
+    assert admin.get(f"/recordings/{recording_id}").status_code == 303
+
+
+def test_only_files_under_the_data_directory_are_served(
+    admin: TestClient, db: Database, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.wav"
+    outside.write_bytes(b"RIFF not for you")
+    assert admin.get(f"/recordings/{add_recording(db, outside)}").status_code == 404
+    assert admin.get(f"/recordings/{add_recording(db, Path('../secret.wav'))}").status_code == 404
+    assert admin.get("/recordings/99999").status_code == 404
+
+
+# ---- the call log --------------------------------------------------------------------------
+
+
+def rows(html: str) -> list[str]:
+    return re.findall(r'<a href="/calls/(\d+)">', html)
+
+
+def test_call_log_filters(admin: TestClient, db: Database) -> None:
+    html = admin.get("/calls?outcome=rejected&limit=500").text
+    ids = [int(i) for i in rows(html)]
+    with db.sessions() as session:
+        expected = session.scalars(
+            select(CallRecord.id)
+            .where(CallRecord.outcome == "rejected")
+            .order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+        ).all()
+    assert ids == list(expected)
+
+    html = admin.get("/calls?cli=020+7946+0666").text  # any common form of the number
+    assert len(rows(html)) == 1 and "&lt;script&gt;" in html
+
+    since = (NOW - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    until = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    html = admin.get(f"/calls?since={since}&until={until}&limit=500").text
+    with db.sessions() as session:
+        window = session.scalars(
+            select(CallRecord.id).where(
+                CallRecord.started_at >= NOW - timedelta(hours=2),
+                CallRecord.started_at < NOW - timedelta(hours=1),
+            )
+        ).all()
+    assert sorted(int(i) for i in rows(html)) == sorted(window)
+
+
+def test_call_log_rejects_bad_filters_clearly(admin: TestClient) -> None:
+    response = admin.get("/calls?cli=not-a-number")
+    assert response.status_code == 400
+    assert "not a telephone number" in response.text
+    response = admin.get("/calls?since=yesterday")
+    assert response.status_code == 400
+    assert "is not a date and time" in response.text
+    response = admin.get("/calls?outcome=exploded")
+    assert response.status_code == 400
+
+
+def test_call_log_pages_by_keyset_without_gaps_or_repeats(admin: TestClient, db: Database) -> None:
+    with db.sessions() as session:
+        everything = session.scalars(
+            select(CallRecord.id).order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+        ).all()
+    seen: list[int] = []
+    url: str | None = "/calls?limit=10"
+    pages = []
+    while url is not None:
+        html = admin.get(url).text
+        pages.append(url)
+        seen += [int(i) for i in rows(html)]
+        match = re.search(r'href="([^"]+)" rel="next"', html)
+        url = match.group(1).replace("&amp;", "&") if match else None
+    assert seen == list(everything)
+    # And back again from the last page.
+    html = admin.get(pages[-1]).text
+    newer = re.search(r'href="([^"]+)" rel="prev"', html)
+    assert newer is not None
+    back = [int(i) for i in rows(admin.get(newer.group(1).replace("&amp;", "&")).text)]
+    assert back == seen[-(len(rows(html)) + 10) : -len(rows(html))]
+
+
+def test_a_made_up_page_position_falls_back_to_the_newest(admin: TestClient) -> None:
+    response = admin.get("/calls?before=garbage")
+    assert response.status_code == 200
+    assert "does not exist" in response.text
+
+
+# ---- dashboard ------------------------------------------------------------------------
+
+
+def test_dashboard_shows_failed_pages_loudly_and_countdowns(admin: TestClient) -> None:
+    html = admin.get("/").text
+    alert = html[
+        html.index('class="alert"') : html.index("</section>", html.index('class="alert"'))
+    ]
+    assert FAILED_REF in alert
+    assert "no engineer acknowledged" in alert
+    assert "Acknowledge</span> 1h" in html or "left" in html
+    assert "Pages in progress" in html
+
+
+# ---- metrics -------------------------------------------------------------------------
+
+
+SAMPLE = re.compile(
+    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
+    r'(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? -?[0-9.e+Inf]+$'
+)
+
+
+def test_metrics_are_prometheus_text(client: TestClient, db: Database) -> None:
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    lines = response.text.splitlines()
+    typed = {}
+    for line in lines:
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            typed[name] = kind
+        elif not line.startswith("# HELP "):
+            assert SAMPLE.match(line), line
+    assert typed["faultline_calls_total"] == "counter"
+    assert typed["faultline_faults_total"] == "counter"
+    assert typed["faultline_page_attempts_total"] == "counter"
+    assert typed["faultline_fault_time_to_acknowledge_seconds"] == "histogram"
+    values = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if not line.startswith("#")
+    }
+    with db.sessions() as session:
+        rejected = session.scalars(
+            select(CallRecord.id).where(CallRecord.outcome == "rejected")
+        ).all()
+    assert values['faultline_calls_total{outcome="rejected"}'] == len(rejected)
+    assert values['faultline_faults_unresolved{priority="critical",status="page_failed"}'] == 1
+    assert values['faultline_page_attempts_total{result="busy"}'] > 0
+    buckets = [
+        v
+        for k, v in values.items()
+        if k.startswith('faultline_fault_time_to_acknowledge_seconds_bucket{priority="critical"')
+    ]
+    assert buckets == sorted(buckets)
+    count = values['faultline_fault_time_to_acknowledge_seconds_count{priority="critical"}']
+    assert buckets[-1] == count > 0
+
+
+def test_metrics_can_be_switched_off(config: Config, db: Database, seeded: Seeded) -> None:
+    quiet = replace(config, web=replace(config.web, metrics=False))
+    with TestClient(create_app(quiet, db, clock=lambda: NOW), follow_redirects=False) as client:
+        assert client.get("/metrics").status_code == 404
