@@ -1,7 +1,8 @@
 """The fault-reporting call flow as a pure state machine.
 
 greet → (unknown caller: explain and hang up)
-      → menu → confirm → record → read reference → goodbye
+      → (open fault reported lately: add to it, or report a new one)
+      → menu → confirm → record → describe after the tone → read reference → goodbye
 
 `handle(event, now)` takes one event and the current time and returns the
 commands to carry out. It never touches a socket, clock or database, so
@@ -35,11 +36,14 @@ from ivr.flow.events import (
     PlaybackFinished,
     Priority,
     RecordFault,
+    RecordingStopped,
     SetTimer,
+    StartRecording,
     StopPlayback,
+    StopRecording,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone
 
 REPEAT_KEY = "*"
 
@@ -55,7 +59,10 @@ class State(enum.Enum):
     REJECTING = "rejecting"  # telling an unknown caller how else to report
     MENU = "menu"  # choosing a priority
     CONFIRM = "confirm"  # hearing the choice read back
+    RECENT_FAULT = "recent_fault"  # add to the open fault, or report a new one?
     RECORDING = "recording"  # fault being committed
+    DESCRIBE_PROMPT = "describe_prompt"  # "describe the fault after the tone"
+    DESCRIBING = "describing"  # the caller's description is being recorded
     READING_REFERENCE = "reading_reference"
     FAREWELL = "farewell"  # a last message, then hang up
     DONE = "done"
@@ -65,6 +72,8 @@ class State(enum.Enum):
 class FlowSettings:
     first_digit_timeout: float = 10.0
     tries: int = 3
+    describe: bool = True  # invite a spoken description after the fault is logged
+    max_description_seconds: float = 120.0
 
 
 class IllegalEvent(RuntimeError):
@@ -83,6 +92,7 @@ class CallFlow:
         self._timer_armed = False
         self._playing = False
         self._playing_barge_in = False
+        self._adding_to_recent = False
 
     # ---- public interface ---------------------------------------------------
 
@@ -112,6 +122,8 @@ class CallFlow:
             return self._on_recorded(event.reference)
         if isinstance(event, FaultNotRecorded):
             return self._on_not_recorded()
+        if isinstance(event, RecordingStopped):
+            return self._on_recording_stopped()
         raise IllegalEvent(f"unknown event {event!r}")
 
     @property
@@ -151,11 +163,7 @@ class CallFlow:
 
     def _ask_menu(self, *, first: bool) -> list[Command]:
         self.state = State.MENU
-        parts: list[SpeechPart] = []
-        if first:
-            parts.append(Prompt("greeting"))
-            if self._answered is not None and self._answered.announcement:
-                parts += [Prompt("announcement"), Text(self._answered.announcement)]
+        parts = self._greeting() if first else []
         parts += self._menu_parts()
         return self._play(parts, barge_in=True)
 
@@ -177,7 +185,28 @@ class CallFlow:
             self.state = State.REJECTING
             self.summary.outcome = Outcome.REJECTED
             return self._play([Prompt("greeting"), Prompt("unknown_caller")], barge_in=False)
+        if event.recent_reference:
+            return self._ask_recent(first=True)
         return self._ask_menu(first=True)
+
+    def _greeting(self) -> list[SpeechPart]:
+        parts: list[SpeechPart] = [Prompt("greeting")]
+        if self._answered is not None and self._answered.announcement:
+            parts += [Prompt("announcement"), Text(self._answered.announcement)]
+        return parts
+
+    def _recent_parts(self) -> list[SpeechPart]:
+        assert self._answered is not None and self._answered.recent_reference
+        return [
+            Prompt("recent_fault"),
+            Digits(self._answered.recent_reference),
+            Prompt("recent_fault_options"),
+        ]
+
+    def _ask_recent(self, *, first: bool) -> list[Command]:
+        self.state = State.RECENT_FAULT
+        parts = self._greeting() if first else []
+        return self._play(parts + self._recent_parts(), barge_in=True)
 
     def _on_hangup(self) -> list[Command]:
         if self.summary.outcome is Outcome.IN_PROGRESS:
@@ -195,13 +224,24 @@ class CallFlow:
         if self.state in (State.REJECTING, State.FAREWELL, State.READING_REFERENCE):
             self.state = State.DONE
             return [Hangup()]
-        if self.state in (State.MENU, State.CONFIRM):
+        if self.state is State.DESCRIBE_PROMPT:
+            return self._start_describing()
+        if self.state in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
             self._timer_armed = True
             return [SetTimer(now + self.settings.first_digit_timeout)]
         return []
 
     def _on_digit(self, key: str, now: float) -> list[Command]:
-        if self.state not in (State.MENU, State.CONFIRM):
+        if self.state is State.DESCRIBING:
+            if key != "#":
+                return []  # keys while describing are part of the recording
+            self.summary.digits.append(key)
+            return [StopRecording()]
+        if self.state is State.DESCRIBE_PROMPT and key == "#":
+            self.summary.digits.append(key)
+            self._playing = False
+            return [StopPlayback(), *self._read_reference()]
+        if self.state not in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
             return []  # keys during a message that cannot be interrupted are ignored
         if self._playing and not self._playing_barge_in:
             return []
@@ -212,9 +252,24 @@ class CallFlow:
             commands.append(StopPlayback())
         if self.state is State.MENU:
             commands += self._menu_choice(key)
+        elif self.state is State.RECENT_FAULT:
+            commands += self._recent_choice(key)
         else:
             commands += self._confirm_choice(key)
         return commands
+
+    def _recent_choice(self, key: str) -> list[Command]:
+        assert self._answered is not None and self._answered.recent_reference
+        if key == "1":
+            self._adding_to_recent = True
+            self.summary.reference = self._answered.recent_reference
+            return self._invite_description()
+        if key == "2":
+            self._tries = 0
+            return self._ask_menu(first=False)
+        if key == REPEAT_KEY:
+            return self._ask_recent(first=False)
+        return self._invalid([Prompt("invalid_choice"), *self._recent_parts()])
 
     def _menu_choice(self, key: str) -> list[Command]:
         if key == REPEAT_KEY:
@@ -263,13 +318,15 @@ class CallFlow:
         return self._play(parts, barge_in=True)
 
     def _on_timeout(self, now: float) -> list[Command]:
-        if self.state not in (State.MENU, State.CONFIRM):
+        if self.state not in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
             return []
         self._tries += 1
         if self._tries >= self.settings.tries:
             return self._give_up()
         if self.state is State.MENU:
             return self._ask_menu(first=False)
+        if self.state is State.RECENT_FAULT:
+            return self._ask_recent(first=False)
         assert self.summary.priority is not None
         return self._ask_confirm(self.summary.priority)
 
@@ -282,10 +339,39 @@ class CallFlow:
             raise IllegalEvent(f"FaultRecorded in state {self.state.value}")
         self.summary.reference = reference
         self.summary.outcome = Outcome.REPORTED
-        self.state = State.READING_REFERENCE
-        parts: list[SpeechPart] = [Prompt("fault_logged"), Digits(reference)]
-        if self.summary.priority is Priority.CRITICAL:
+        if self.settings.describe:
+            return self._invite_description()
+        return self._read_reference()
+
+    def _invite_description(self) -> list[Command]:
+        self.state = State.DESCRIBE_PROMPT
+        parts: list[SpeechPart] = []
+        if not self._adding_to_recent and self.summary.priority is Priority.CRITICAL:
             parts.append(Prompt("engineer_paged"))
+        parts += [Prompt("describe_fault"), Tone()]
+        return self._play(parts, barge_in=True)
+
+    def _start_describing(self) -> list[Command]:
+        assert self.summary.reference is not None
+        self.state = State.DESCRIBING
+        return [StartRecording(self.summary.reference, self.settings.max_description_seconds)]
+
+    def _on_recording_stopped(self) -> list[Command]:
+        if self.state is not State.DESCRIBING:
+            return []
+        return self._read_reference()
+
+    def _read_reference(self) -> list[Command]:
+        reference = self.summary.reference
+        assert reference is not None
+        self.state = State.READING_REFERENCE
+        if self._adding_to_recent:
+            self.summary.outcome = Outcome.UPDATED
+            parts: list[SpeechPart] = [Prompt("description_added"), Digits(reference)]
+        else:
+            parts = [Prompt("fault_logged"), Digits(reference)]
+            if self.summary.priority is Priority.CRITICAL and not self.settings.describe:
+                parts.append(Prompt("engineer_paged"))
         parts += [Prompt("reference_again"), Digits(reference), Prompt("goodbye")]
         return self._play(parts, barge_in=False)
 

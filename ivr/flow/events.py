@@ -38,6 +38,7 @@ class Outcome(enum.Enum):
     ABANDONED = "abandoned"
     NO_CHOICE = "no_choice"
     AFTER_HOURS = "after_hours"
+    UPDATED = "updated"  # a repeat caller added a description to an open fault
     FAILED = "failed"
 
 
@@ -58,6 +59,7 @@ class Answered:
     next_opening: datetime | None = None
     local_now: datetime | None = None
     announcement: str | None = None
+    recent_reference: str | None = None  # an open fault this customer reported lately
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,14 @@ class FaultNotRecorded:
 
 
 @dataclass(frozen=True)
+class RecordingStopped:
+    """The description recording has ended (key, silence, time limit) and is saved."""
+
+    reason: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller (or the network) ended the call."""
 
@@ -105,6 +115,7 @@ Event = (
     | TimerExpired
     | FaultRecorded
     | FaultNotRecorded
+    | RecordingStopped
     | HungUp
 )
 
@@ -145,11 +156,37 @@ class RecordFault:
 
 
 @dataclass(frozen=True)
+class StartRecording:
+    """Record what the caller says, for the fault with this reference.
+
+    The adapter stops on its own at `max_seconds` or after a long silence,
+    and always reports RecordingStopped; a hang-up keeps what was said.
+    """
+
+    reference: str
+    max_seconds: float
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    pass
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
 
-Command = Play | StopPlayback | SetTimer | CancelTimer | RecordFault | Hangup
+Command = (
+    Play
+    | StopPlayback
+    | SetTimer
+    | CancelTimer
+    | RecordFault
+    | StartRecording
+    | StopRecording
+    | Hangup
+)
 
 
 @dataclass

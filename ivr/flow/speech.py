@@ -49,4 +49,12 @@ class Text:
     text: str
 
 
-SpeechPart = Prompt | Digits | Moment | Text
+@dataclass(frozen=True)
+class Tone:
+    """A plain sine tone, such as the beep before a recording starts."""
+
+    frequency: float = 1000.0
+    seconds: float = 0.4
+
+
+SpeechPart = Prompt | Digits | Moment | Text | Tone

@@ -58,6 +58,22 @@ def silence(rate: int, seconds: float) -> Pcm:
     return np.zeros(round(rate * seconds), dtype=np.int16)
 
 
+TONE_LEVEL_DB = -10.0
+TONE_RAMP_SECONDS = 0.01
+
+
+def tone(frequency: float, seconds: float, rate: int) -> Pcm:
+    """A sine beep at a comfortable level, ramped in and out so it does not click."""
+    count = round(rate * seconds)
+    wave = np.sin(2 * np.pi * frequency * np.arange(count) / rate) * db_to_gain(TONE_LEVEL_DB)
+    ramp = min(count // 2, round(rate * TONE_RAMP_SECONDS))
+    if ramp:
+        envelope = np.linspace(0.0, 1.0, ramp)
+        wave[:ramp] *= envelope
+        wave[-ramp:] *= envelope[::-1]
+    return float_to_pcm(wave)
+
+
 def resample(samples: Samples, src_rate: int, dst_rate: int) -> Samples:
     """Band-limited resampling in the frequency domain.
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.config import PromptConfig, SupportConfig
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone
 from ivr.prompts import dsp
 from ivr.prompts.catalogue import (
     Catalogue,
@@ -254,6 +254,8 @@ class PromptLibrary:
                 )
             elif isinstance(part, Text):
                 chunks.append(self._text_audio(part.text))
+            elif isinstance(part, Tone):
+                chunks.append(dsp.tone(part.frequency, part.seconds, self.sample_rate))
             else:
                 raise PromptError(f"cannot say {part!r}")
         if not chunks:

@@ -105,9 +105,11 @@ def test_voicemail_that_presses_nothing_is_not_an_acknowledgement(fault_line_fac
 
 
 def test_page_resumes_after_kill_9_without_calling_a_step_twice(fault_line_factory: Any) -> None:
-    # Alice is busy once; the retry is due 8 s later. The service is killed in
-    # between and restarted: the retry happens once, then Bob acknowledges.
-    paging = {**PAGING, "levels": "oncall:3:2:8:0, next:3:1:0:0"}
+    # Alice is busy once; the retry is due 20 s later (the caller is still
+    # describing the fault and hearing the reference for part of that). The
+    # service is killed in between and restarted: the retry happens once,
+    # then Bob acknowledges.
+    paging = {**PAGING, "levels": "oncall:3:2:20:0, next:3:1:0:0"}
     line: FaultLine = fault_line_factory(start=False, paging=paging)
     engineers(line, line.phone("engineer_busy.xml", 2), line.phone("engineer_presses_1.xml"))
     line.start()

@@ -21,11 +21,14 @@ from ivr.flow.events import (
     PlaybackFinished,
     Priority,
     RecordFault,
+    RecordingStopped,
     SetTimer,
+    StartRecording,
     StopPlayback,
+    StopRecording,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, Text
+from ivr.flow.speech import Digits, Moment, Prompt, Text, Tone
 
 LONDON = ZoneInfo("Europe/London")
 SETTINGS = FlowSettings(first_digit_timeout=10.0, tries=3)
@@ -73,14 +76,18 @@ def test_critical_report_happy_path_records_before_reading_reference() -> None:
     # Nothing is said until the fault is committed.
     assert flow.state is State.RECORDING
     commands = flow.handle(FaultRecorded("471203"), 2.0)
-    play = commands[0]
+    # The caller is told at once that an engineer is being called, then asked
+    # to describe the fault after the tone.
+    assert prompt_ids(commands[0]) == ["engineer_paged", "describe_fault"]
+    assert flow.handle(PlaybackFinished(), 4.0) == [StartRecording("471203", 120.0)]
+    assert flow.handle(DigitPressed("#"), 9.0) == [StopRecording()]
+    play = flow.handle(RecordingStopped("key", 5.0), 9.1)[0]
     assert isinstance(play, Play) and not play.barge_in
     assert Digits("471203") in play.parts
-    assert "engineer_paged" in prompt_ids(play)
-    assert flow.handle(PlaybackFinished(), 9.0) == [Hangup()]
+    assert flow.handle(PlaybackFinished(), 19.0) == [Hangup()]
     assert flow.summary.outcome is Outcome.REPORTED
     assert flow.summary.reference == "471203"
-    assert flow.summary.digits == ["3", "1"]
+    assert flow.summary.digits == ["3", "1", "#"]
     assert flow.summary.priority is Priority.CRITICAL
 
 
@@ -94,7 +101,8 @@ def test_each_priority_is_read_back(key: str, priority: Priority, prompt: str) -
     assert prompt in prompt_ids(commands[-1])
     assert confirm(flow) == [RecordFault(priority)]
     play = flow.handle(FaultRecorded("123456"), 2.0)[0]
-    assert "engineer_paged" not in prompt_ids(play)
+    assert prompt_ids(play) == ["describe_fault"]
+    assert isinstance(play, Play) and play.parts[-1] == Tone()
 
 
 def test_choose_again_returns_to_menu_and_records_the_new_choice() -> None:
@@ -159,8 +167,74 @@ def test_keys_during_reference_are_ignored() -> None:
     flow, _ = answered_flow()
     press(flow, "31")
     flow.handle(FaultRecorded("654321"), 2.0)
+    press(flow, "#")  # skips the description
+    assert flow.state is State.READING_REFERENCE
     assert press(flow, "5") == []
-    assert flow.summary.digits == ["3", "1"]
+    assert flow.summary.digits == ["3", "1", "#"]
+
+
+def test_keys_other_than_hash_while_describing_are_part_of_the_recording() -> None:
+    flow, _ = answered_flow()
+    press(flow, "21")
+    flow.handle(FaultRecorded("654321"), 2.0)
+    flow.handle(PlaybackFinished(), 3.0)
+    assert press(flow, "5") == []
+    assert flow.state is State.DESCRIBING
+
+
+def test_silence_or_time_limit_ends_the_description() -> None:
+    flow, _ = answered_flow()
+    press(flow, "11")
+    flow.handle(FaultRecorded("654321"), 2.0)
+    flow.handle(PlaybackFinished(), 3.0)
+    play = flow.handle(RecordingStopped("silence", 7.0), 10.0)[0]
+    assert prompt_ids(play) == ["fault_logged", "reference_again", "goodbye"]
+
+
+def test_hang_up_while_describing_keeps_the_fault_reported() -> None:
+    flow, _ = answered_flow()
+    press(flow, "31")
+    flow.handle(FaultRecorded("654321"), 2.0)
+    flow.handle(PlaybackFinished(), 3.0)
+    flow.handle(HungUp(), 5.0)
+    assert flow.summary.outcome is Outcome.REPORTED
+
+
+def test_without_descriptions_the_reference_follows_the_commit() -> None:
+    flow = CallFlow(FlowSettings(describe=False))
+    flow.handle(Answered(verified=True), 0.0)
+    press(flow, "3")
+    confirm(flow)
+    play = flow.handle(FaultRecorded("471203"), 2.0)[0]
+    assert prompt_ids(play) == ["fault_logged", "engineer_paged", "reference_again", "goodbye"]
+
+
+def test_repeat_caller_adds_a_description_to_the_open_fault() -> None:
+    flow, commands = answered_flow(recent_reference="777888")
+    assert prompt_ids(commands[0]) == ["greeting", "recent_fault", "recent_fault_options"]
+    assert Digits("777888") in commands[0].parts  # type: ignore[attr-defined]
+    press(flow, "1")
+    flow.handle(PlaybackFinished(), 3.0)
+    assert flow.state is State.DESCRIBING
+    play = flow.handle(RecordingStopped("key", 4.0), 8.0)[0]
+    assert prompt_ids(play)[0] == "description_added"
+    flow.handle(PlaybackFinished(), 12.0)
+    assert flow.summary.outcome is Outcome.UPDATED
+    assert flow.summary.reference == "777888"
+
+
+def test_repeat_caller_may_report_a_new_fault() -> None:
+    flow, _ = answered_flow(recent_reference="777888")
+    commands = press(flow, "2")
+    assert prompt_ids(commands[-1]) == ["menu"]
+    press(flow, "3")
+    assert confirm(flow) == [RecordFault(Priority.CRITICAL)]
+
+
+def test_repeat_caller_wrong_key_hears_the_choice_again() -> None:
+    flow, _ = answered_flow(recent_reference="777888")
+    commands = press(flow, "9")
+    assert prompt_ids(commands[-1]) == ["invalid_choice", "recent_fault", "recent_fault_options"]
 
 
 def test_unknown_caller_is_told_alternatives_and_no_fault_is_possible() -> None:
@@ -186,6 +260,7 @@ def test_hangup_during_reference_stays_reported() -> None:
     flow, _ = answered_flow()
     press(flow, "21")
     flow.handle(FaultRecorded("222333"), 2.0)
+    press(flow, "#")
     flow.handle(HungUp(), 3.0)
     assert flow.summary.outcome is Outcome.REPORTED
 

@@ -1,0 +1,1 @@
+"""Pure audio helpers for what callers send us."""
