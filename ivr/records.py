@@ -26,6 +26,7 @@ from ivr.store.db import Database
 from ivr.store.faults import new_reference, reference_taken
 from ivr.store.handsets import find_handset
 from ivr.store.models import CallRecord, Fault
+from ivr.store.outages import current_outage
 from ivr.store.paging import open_page
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,20 @@ class Records:
                 record.fault_reference = summary.reference
 
         await self._run(work)
+
+    async def current_outage(self, now: datetime) -> str | None:
+        """The outage message callers hear at `now`, if any.
+
+        A read, so it runs in its own short session off the event loop
+        rather than queueing behind the writer's commits.
+        """
+
+        def read() -> str | None:
+            with self.db.sessions() as session:
+                outage = current_outage(session, now)
+                return outage.message if outage is not None else None
+
+        return await asyncio.to_thread(read)
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -13,12 +13,13 @@ from ivr.flow.call_flow import FlowSettings
 from ivr.flow.events import Priority
 from ivr.paging.page_flow import PageSettings
 from ivr.paging.scheduler import PagingScheduler
-from ivr.prompts import PromptLibrary
+from ivr.prompts import PromptError, PromptLibrary
 from ivr.records import Records
 from ivr.session import SessionDeps, run_session
 from ivr.sip.engine import EngineSettings, InboundCall, SipEngine
 from ivr.sla import BusinessCalendar
 from ivr.store.db import Database
+from ivr.store.outages import list_outages
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,20 @@ class FaultLineService:
             clock=self.clock,
             source_of=self.engine.source_of,
             on_fault=self._fault_committed,
+            prepare_text=self.prompts.prepare_text,
         )
+
+    def _prepare_outages(self) -> None:
+        """Render current and future outage messages now, so that no call waits for them."""
+        with self.db.sessions() as session:
+            messages = [outage.message for outage in list_outages(session, self.clock())]
+        for message in messages:
+            try:
+                self.prompts.prepare_text(message)
+            except PromptError as exc:
+                log.error("outage message not rendered (%s); retried when a call needs it", exc)
+        if messages:
+            log.info("outage messages ready: %d", len(messages))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve calls until `stop` is set, then let live calls finish."""
@@ -98,6 +112,7 @@ class FaultLineService:
         summary = await asyncio.to_thread(self.prompts.build)
         log.info("prompts ready: %s", summary)
         await asyncio.to_thread(self.prompts.load)
+        await asyncio.to_thread(self._prepare_outages)
         deps = self._deps()
         loop = asyncio.get_running_loop()
 

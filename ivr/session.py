@@ -36,6 +36,10 @@ from ivr.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
 
+# How long a caller may wait, after answer, for an outage message that is not
+# in memory yet (normally it is, or is read from the cache in milliseconds).
+ANNOUNCEMENT_WAIT = 5.0
+
 
 @dataclass
 class SessionDeps:
@@ -47,6 +51,8 @@ class SessionDeps:
     clock: Callable[[], datetime]
     source_of: Callable[[InboundCall], Coroutine[Any, Any, str | None]]
     on_fault: Callable[[str, Priority], None] = lambda reference, priority: None
+    # Makes free text's audio ready (blocking: it may synthesise); run in a thread.
+    prepare_text: Callable[[str], None] | None = None
 
 
 class CallSession:
@@ -104,13 +110,42 @@ class CallSession:
         answered_at = deps.clock()
         await deps.records.mark_answered(opened.id, answered_at)
         after_hours = not deps.calendar.is_open(answered_at)
+        next_opening = deps.calendar.next_opening(answered_at) if after_hours else None
+        if next_opening is not None:
+            log.info("call %s after hours; office opens %s", self.call.call_id, next_opening)
         first = Answered(
             verified=opened.verified,
             after_hours=after_hours,
-            next_opening=deps.calendar.next_opening(answered_at) if after_hours else None,
+            next_opening=next_opening,
             local_now=answered_at.astimezone(deps.calendar.tz),
+            announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
+
+    async def _announcement(self, now: datetime) -> str | None:
+        """The current outage message with its audio ready, or None.
+
+        The audio is made ready in a worker thread (usually a cache hit:
+        `ivr outages add` and start-up render it), so the event loop never
+        waits on synthesis. A message not ready within ANNOUNCEMENT_WAIT is
+        left out of this call rather than leaving the caller in silence.
+        """
+        try:
+            message = await self.deps.records.current_outage(now)
+            if message is not None and self.deps.prepare_text is not None:
+                ready = asyncio.to_thread(self.deps.prepare_text, message)
+                await asyncio.wait_for(ready, ANNOUNCEMENT_WAIT)
+        except TimeoutError:
+            log.warning(
+                "call %s: outage message not ready in time; not announced", self.call.call_id
+            )
+            return None
+        except Exception:
+            log.exception("call %s: cannot announce the current outage", self.call.call_id)
+            return None
+        if message is not None:
+            log.info("call %s: announcing the current outage", self.call.call_id)
+        return message
 
     async def _handle(self, command: Command) -> Event | None:
         if not isinstance(command, RecordFault):

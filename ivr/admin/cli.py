@@ -55,6 +55,9 @@ def _register() -> None:
     from ivr.admin import sla_cli
 
     main.add_command(sla_cli.sla)
+    from ivr.admin import outages_cli
+
+    main.add_command(outages_cli.outages)
 
 
 _register()

@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.sla_cli import parse_instant
 from ivr.flow.events import Priority
-from ivr.store.faults import fault_as_dict, find_fault, list_faults
+from ivr.sla import describe_remaining
+from ivr.store.faults import (
+    PAGE_FAILED,
+    STATUSES,
+    FaultProgressError,
+    fault_as_dict,
+    fault_clock,
+    find_fault,
+    list_faults,
+    progress_fault,
+)
+from ivr.store.models import Fault
+
+# An --at this far ahead of the clock is a typo, not a skewed clock.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def now_utc() -> datetime:
+    """The real clock: the only place `ivr faults` reads it (tests replace this)."""
+    return datetime.now(UTC)
+
+
+def _local(value: datetime, tz: ZoneInfo) -> str:
+    return f"{value.astimezone(tz):%a %d %b %Y %H:%M %Z}"
+
+
+def clock_text(fault: Fault, now: datetime, tz: ZoneInfo) -> str:
+    """What the fault owes next, e.g. "respond by Mon 30 Nov 11:00 (overdue by 0h 30m)"."""
+    clock = fault_clock(fault, now)
+    if clock is None:
+        return "resolved" if fault.resolved_at is not None else "no deadline pending"
+    due = clock.due.astimezone(tz)
+    return f"{clock.stage} by {due:%a %d %b %H:%M} ({describe_remaining(clock.due, now)})"
 
 
 @click.group()
@@ -17,32 +51,49 @@ def faults() -> None:
 
 
 @faults.command("list")
-@click.option("--status", type=click.Choice(["open", "acknowledged", "responded", "resolved"]))
+@click.option("--status", type=click.Choice(list(STATUSES)))
 @click.option("--priority", type=click.Choice([p.value for p in Priority]))
+@click.option("--breached", is_flag=True, help="Only faults past a deadline still owed.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def list_(
-    app: AppContext, status: str | None, priority: str | None, limit: int, as_json: bool
+    app: AppContext,
+    status: str | None,
+    priority: str | None,
+    breached: bool,
+    limit: int,
+    as_json: bool,
 ) -> None:
-    """List faults, newest first."""
+    """List faults, newest first, with the time left to each one's next deadline."""
+    now = now_utc()
+    tz = app.config.timezone
     with app.db.sessions() as session:
-        rows = [
-            fault_as_dict(f)
-            for f in list_faults(session, status=status, priority=priority, limit=limit)
-        ]
+        found = list_faults(
+            session,
+            status=status,
+            priority=priority,
+            unresolved=breached,
+            # Breaches are filtered after the query, so none may be cut off by the limit first.
+            limit=None if breached else limit,
+        )
+        if breached:
+            found = [f for f in found if (c := fault_clock(f, now)) is not None and c.overdue]
+            found = found[:limit]
+        rows = [fault_as_dict(f, now) for f in found]
+        texts = [clock_text(f, now, tz) for f in found]
     if as_json:
         echo_json(rows)
         return
-    tz = app.config.timezone
-    for row in rows:
+    for row, text in zip(rows, texts, strict=True):
         reported = datetime.fromisoformat(str(row["reported_at"])).astimezone(tz)
+        loud = "PAGE FAILED: " if row["status"] == PAGE_FAILED else ""
         click.echo(
-            f"{row['reference']}  {row['priority']:<8} {row['status']:<12} "
-            f"{reported:%Y-%m-%d %H:%M}  {row['customer'] or '-'}"
+            f"{loud}{row['reference']}  {row['priority']:<8} {row['status']:<12} "
+            f"{reported:%Y-%m-%d %H:%M}  {text:<44} {row['customer'] or '-'}".rstrip()
         )
     if not rows:
-        click.echo("no faults")
+        click.echo("no breached faults" if breached else "no faults")
 
 
 @faults.command("show")
@@ -51,13 +102,88 @@ def list_(
 @pass_app
 def show(app: AppContext, reference: str, as_json: bool) -> None:
     """Show one fault by its reference."""
+    now = now_utc()
     with app.db.sessions() as session:
         fault = find_fault(session, reference)
         if fault is None:
             raise click.ClickException(f"no fault with reference {reference}")
-        row = fault_as_dict(fault)
+        row = fault_as_dict(fault, now)
+        text = clock_text(fault, now, app.config.timezone)
     if as_json:
         echo_json(row)
         return
+    if row["status"] == PAGE_FAILED:
+        click.echo("PAGE FAILED: nobody answered the page for this fault")
     for key, value in row.items():
         click.echo(f"{key:>16}: {value if value is not None else '-'}")
+    click.echo(f"{'clock':>16}: {text}")
+
+
+def _progress(
+    app: AppContext, reference: str, stage: str, by: str | None, at_text: str | None
+) -> None:
+    tz = app.config.timezone
+    now = now_utc()
+    at = now if at_text is None else parse_instant(at_text, tz, "'--at'")
+    if at > now + FUTURE_TOLERANCE:
+        raise click.BadParameter(f"{_local(at, tz)} is in the future", param_hint="'--at'")
+    with app.db.sessions.begin() as session:
+        fault = find_fault(session, reference)
+        if fault is None:
+            raise click.ClickException(f"no fault with reference {reference}")
+        before = {"acknowledged": fault.acknowledged_at, "responded": fault.responded_at}
+        try:
+            progress_fault(session, fault, stage, at, by)
+        except FaultProgressError as exc:
+            raise click.ClickException(str(exc)) from None
+        after = {"acknowledged": fault.acknowledged_at, "responded": fault.responded_at}
+        implied = [
+            name
+            for name in before
+            if before[name] is None and after[name] is not None and name != fault.status
+        ]
+        also = f" ({' and '.join(implied)} too)" if implied else ""
+        who = ""
+        if before["acknowledged"] is None and fault.acknowledged_by:
+            who = f", acknowledged by {fault.acknowledged_by}"
+        click.echo(f"fault {fault.reference} {fault.status} at {_local(at, tz)}{also}{who}")
+        click.echo(f"next: {clock_text(fault, now, tz)}")
+
+
+_by = click.option("--by", metavar="NAME", help="Who acknowledged (kept with the acknowledgement).")
+_at = click.option(
+    "--at",
+    "at_text",
+    metavar="ISO8601",
+    help="When it happened (default now); without an offset, in the configured time zone.",
+)
+
+
+@faults.command("ack")
+@click.argument("reference")
+@_by
+@_at
+@pass_app
+def ack(app: AppContext, reference: str, by: str | None, at_text: str | None) -> None:
+    """Record that someone acknowledged the fault."""
+    _progress(app, reference, "acknowledge", by, at_text)
+
+
+@faults.command("respond")
+@click.argument("reference")
+@_by
+@_at
+@pass_app
+def respond(app: AppContext, reference: str, by: str | None, at_text: str | None) -> None:
+    """Record the first response (acknowledges it too, if nobody had)."""
+    _progress(app, reference, "respond", by, at_text)
+
+
+@faults.command("resolve")
+@click.argument("reference")
+@_by
+@_at
+@pass_app
+def resolve(app: AppContext, reference: str, by: str | None, at_text: str | None) -> None:
+    """Record that the fault is resolved (responds and acknowledges too, if not done)."""
+    _progress(app, reference, "resolve", by, at_text)

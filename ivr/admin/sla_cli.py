@@ -13,10 +13,13 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.flow.events import Priority
-from ivr.sla import BusinessCalendar, deadlines
+from ivr.sla import SLA_RULES, BusinessCalendar, deadlines
+from ivr.sla_report import FaultTimes, Month, sla_report
+from ivr.store.faults import list_faults
+from ivr.store.models import Fault
 
 
-def parse_reported_at(value: str, tz: ZoneInfo) -> datetime:
+def parse_instant(value: str, tz: ZoneInfo, param_hint: str = "'--reported-at'") -> datetime:
     """An aware instant from ISO 8601; a time without offset is local to `tz`.
 
     Local times the clock change skips or repeats are refused rather than
@@ -28,7 +31,7 @@ def parse_reported_at(value: str, tz: ZoneInfo) -> datetime:
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T15:30 or "
             "2026-11-24T15:30+00:00)",
-            param_hint="'--reported-at'",
+            param_hint=param_hint,
         ) from None
     if parsed.tzinfo is not None:
         return parsed
@@ -38,7 +41,7 @@ def parse_reported_at(value: str, tz: ZoneInfo) -> datetime:
         why = "does not exist" if skipped else "happens twice"
         raise click.BadParameter(
             f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
-            param_hint="'--reported-at'",
+            param_hint=param_hint,
         )
     return first
 
@@ -77,7 +80,7 @@ def sla() -> None:
 def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: bool) -> None:
     """Show the acknowledge, respond and resolve deadlines for a fault."""
     tz = app.config.timezone
-    reported_at = parse_reported_at(reported_at_text, tz)
+    reported_at = parse_instant(reported_at_text, tz)
     level = Priority(priority.lower())
     try:
         calendar = BusinessCalendar.from_config(app.config.hours, tz)
@@ -96,3 +99,63 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
     click.echo(f"{'priority':>14}: {level.value}")
     for key, value in rows.items():
         click.echo(f"{key:>14}: {_text(value, tz)}")
+
+
+def now_utc() -> datetime:
+    """The real clock: the only place `ivr sla` reads it (tests replace this)."""
+    return datetime.now(UTC)
+
+
+@sla.command("report")
+@click.option(
+    "--month",
+    "month_text",
+    metavar="YYYY-MM",
+    help="Calendar month in the configured time zone (default: this month).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
+    """Per priority, faults reported in a month and their deadlines met, missed and pending."""
+    tz = app.config.timezone
+    now = now_utc()
+    try:
+        month = Month.containing(now, tz) if month_text is None else Month.parse(month_text, tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--month'") from None
+    with app.db.sessions() as session:
+        rows = list_faults(session, since=month.start, before=month.end, limit=None)
+        times = [fault_times(f) for f in rows]
+    result = sla_report(times, month, now)
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    click.echo(
+        f"SLA report for {month.start.astimezone(tz):%B %Y} ({tz.key}), "
+        f"as of {now.astimezone(tz):%a %d %b %Y %H:%M %Z}"
+    )
+    click.echo(
+        f"{'priority':<9} {'reported':>8}  {'stage':<12} {'met':>5} {'missed':>6} {'pending':>7}"
+    )
+    for priority, line in result.lines.items():
+        for index, (stage, counts) in enumerate(line.stages.items()):
+            head = f"{priority.value:<9} {line.reported:>8}" if index == 0 else " " * 18
+            if getattr(SLA_RULES[priority], stage) is None:
+                click.echo(f"{head}  {stage:<12} no deadline")
+                continue
+            click.echo(
+                f"{head}  {stage:<12} {counts.met:>5} {counts.missed:>6} {counts.pending:>7}"
+            )
+
+
+def fault_times(fault: Fault) -> FaultTimes:
+    return FaultTimes(
+        priority=Priority(fault.priority),
+        reported_at=fault.reported_at,
+        acknowledge_by=fault.acknowledge_by,
+        respond_by=fault.respond_by,
+        resolve_by=fault.resolve_by,
+        acknowledged_at=fault.acknowledged_at,
+        responded_at=fault.responded_at,
+        resolved_at=fault.resolved_at,
+    )

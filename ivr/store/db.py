@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.store import admins as _admins  # noqa: F401  (registers its tables on Base)
 from ivr.store import notes as _notes  # noqa: F401  (registers its tables on Base)
+from ivr.store import outages as _outages  # noqa: F401  (registers its tables on Base)
 from ivr.store import paging as _paging  # noqa: F401  (registers its tables on Base)
 from ivr.store.models import Base
 

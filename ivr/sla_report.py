@@ -1,0 +1,169 @@
+"""The monthly SLA report: for each priority, how many deadlines were met and missed.
+
+Pure: it takes the faults' times and `now`, never the database or the clock,
+so a test states a month of faults and reads the exact counts.
+
+Each fault reported in the month is counted once per stage (acknowledge,
+respond, resolve):
+- met: done at or before its deadline;
+- missed: done after it, or not done and the deadline has passed;
+- pending: not done, and not yet due;
+- no_deadline: the SLA sets none (standard faults' resolution).
+
+A later stage implies the earlier ones, as in `ivr.sla.next_deadline`: a
+fault responded to (or resolved) without an acknowledgement counts as
+acknowledged at that moment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from ivr.flow.events import Priority
+
+STAGES = ("acknowledge", "respond", "resolve")
+OUTCOMES = ("met", "missed", "pending", "no_deadline")
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class FaultTimes:
+    """What the report needs of one fault: its priority, deadlines and progress (UTC-aware)."""
+
+    priority: Priority
+    reported_at: datetime
+    acknowledge_by: datetime | None
+    respond_by: datetime | None
+    resolve_by: datetime | None
+    acknowledged_at: datetime | None = None
+    responded_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+    def done_at(self, stage: str) -> datetime | None:
+        """When `stage` was done: the earliest of it and any later stage."""
+        order = [self.acknowledged_at, self.responded_at, self.resolved_at]
+        done = [t for t in order[STAGES.index(stage) :] if t is not None]
+        return min(done) if done else None
+
+    def due(self, stage: str) -> datetime | None:
+        return {
+            "acknowledge": self.acknowledge_by,
+            "respond": self.respond_by,
+            "resolve": self.resolve_by,
+        }[stage]
+
+
+def stage_outcome(due: datetime | None, done: datetime | None, now: datetime) -> str:
+    """met, missed, pending or no_deadline for one stage of one fault."""
+    if due is None:
+        return "no_deadline"
+    if done is not None:
+        return "met" if done <= due else "missed"
+    return "missed" if now > due else "pending"
+
+
+@dataclass
+class StageCounts:
+    met: int = 0
+    missed: int = 0
+    pending: int = 0
+    no_deadline: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in OUTCOMES}
+
+
+@dataclass
+class PriorityLine:
+    priority: Priority
+    reported: int = 0
+    stages: dict[str, StageCounts] = field(
+        default_factory=lambda: {stage: StageCounts() for stage in STAGES}
+    )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "reported": self.reported,
+            **{stage: counts.as_dict() for stage, counts in self.stages.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month in the service's time zone, as the half-open UTC span it covers."""
+
+    year: int
+    month: int
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, tz: ZoneInfo) -> Month:
+        match = _MONTH.match(text.strip())
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"{text!r} is not a month; give YYYY-MM, e.g. 2026-11")
+        return cls(int(match.group(1)), int(match.group(2)), tz)
+
+    @classmethod
+    def containing(cls, instant: datetime, tz: ZoneInfo) -> Month:
+        local = instant.astimezone(tz)
+        return cls(local.year, local.month, tz)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, self.month, 1, tzinfo=self.tz).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        first = date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return datetime(first.year, first.month, 1, tzinfo=self.tz).astimezone(UTC)
+
+    def __contains__(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    month: Month
+    now: datetime
+    lines: dict[Priority, PriorityLine]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "month": self.month.label,
+            "timezone": self.month.tz.key,
+            "from": self.month.start.astimezone(self.month.tz).isoformat(),
+            "to": self.month.end.astimezone(self.month.tz).isoformat(),
+            "as_of": self.now.astimezone(self.month.tz).isoformat(),
+            "priorities": {p.value: line.as_dict() for p, line in self.lines.items()},
+        }
+
+
+def sla_report(faults: Iterable[FaultTimes], month: Month, now: datetime) -> SlaReport:
+    """Count each stage of the faults reported in `month` as of `now`.
+
+    Faults reported outside the month are ignored, so the caller may pass a
+    wider selection. Every priority has a line, even with nothing reported.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    lines = {priority: PriorityLine(priority) for priority in Priority}
+    for fault in faults:
+        if fault.reported_at not in month:
+            continue
+        line = lines[fault.priority]
+        line.reported += 1
+        for stage in STAGES:
+            line.stages[stage].add(stage_outcome(fault.due(stage), fault.done_at(stage), now))
+    return SlaReport(month, now, lines)
