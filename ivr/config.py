@@ -91,6 +91,20 @@ class WebConfig:
     secure_cookies: bool = False
 
 
+DEFAULT_SCANNER_USER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent")
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """Flood and scanner guard on the SIP port (ivr/sip/guard.py)."""
+
+    enabled: bool = True
+    requests_per_second: int = 20
+    burst: int = 40
+    ban_seconds: int = 60
+    scanner_user_agents: tuple[str, ...] = DEFAULT_SCANNER_USER_AGENTS
+
+
 def _default_paging() -> Policy:
     # Imported late: the policy module raises ConfigError, defined here.
     from ivr.paging.policy import Policy
@@ -116,6 +130,7 @@ class Config:
     paging: Policy = field(default_factory=_default_paging)
     web: WebConfig = field(default_factory=WebConfig)
     page_call: PageCallConfig = field(default_factory=PageCallConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -195,6 +210,36 @@ def _web_config(parser: configparser.ConfigParser, base: Path) -> WebConfig:
         secret_key_file=_resolve(base, key_file),
         metrics=flags["metrics"],
         secure_cookies=flags["secure_cookies"],
+    )
+
+
+def _guard_config(parser: configparser.ConfigParser) -> GuardConfig:
+    section = parser["guard"] if parser.has_section("guard") else {}
+    try:
+        enabled = parser.getboolean("guard", "enabled", fallback=True)
+    except ValueError:
+        raise ConfigError("[guard] enabled: expected yes or no") from None
+    numbers = {}
+    for key, default in (("requests_per_second", 20), ("burst", 40), ("ban_seconds", 60)):
+        raw = (section.get(key) or "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"[guard] {key}: expected a whole number of at least 1, got {raw!r}")
+        numbers[key] = int(raw)
+    raw_agents = section.get("scanner_user_agents")
+    agents = (
+        DEFAULT_SCANNER_USER_AGENTS
+        if raw_agents is None
+        else tuple(part.strip() for part in raw_agents.split(",") if part.strip())
+    )
+    for agent in agents:
+        if not agent.isprintable() or '"' in agent:
+            raise ConfigError(f"[guard] scanner_user_agents: {agent!r} must be plain text")
+    return GuardConfig(
+        enabled=enabled,
+        requests_per_second=numbers["requests_per_second"],
+        burst=numbers["burst"],
+        ban_seconds=numbers["ban_seconds"],
+        scanner_user_agents=agents,
     )
 
 
@@ -296,6 +341,7 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         support=support,
         paging=paging,
         web=_web_config(parser, base),
+        guard=_guard_config(parser),
         page_call=PageCallConfig(
             message_plays=max(1, int(number("paging", "message_plays", 3, int))),
             key_timeout=number("paging", "key_timeout", 5.0),

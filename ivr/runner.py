@@ -10,6 +10,7 @@ event is fed back to the flow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +30,7 @@ from ivr.flow.events import (
 )
 from ivr.flow.speech import SpeechPart
 from ivr.sip.engine import ActiveCall
+from ivr.sip.player import BYTES_PER_SECOND
 
 
 class Speech(Protocol):
@@ -44,6 +46,9 @@ class Flow(Protocol):
 
 CommandHandler = Callable[[Command], Awaitable[Event | None]]
 
+# A last message is given this long beyond its own length to be heard.
+FAREWELL_SLACK_SECONDS = 3.0
+
 
 @dataclass(frozen=True)
 class _Stamped:
@@ -56,6 +61,14 @@ class _Stamped:
     kind: str
     generation: int
     event: Event
+
+
+@dataclass(frozen=True)
+class _EndCall:
+    """Asked from outside the flow: say `parts`, then hang up, if still `wanted()`."""
+
+    parts: tuple[SpeechPart, ...]
+    wanted: Callable[[], bool]
 
 
 class FlowRunner:
@@ -71,7 +84,7 @@ class FlowRunner:
         self.speech = speech
         self.handler = handler
         self._loop = asyncio.get_running_loop()
-        self._events: asyncio.Queue[Event | _Stamped] = asyncio.Queue()
+        self._events: asyncio.Queue[Event | _Stamped | _EndCall] = asyncio.Queue()
         self._generation = {"timer": 0, "playback": 0}
         self._timer: asyncio.TimerHandle | None = None
         self._playback: asyncio.Task[None] | None = None
@@ -83,18 +96,44 @@ class FlowRunner:
     def now(self) -> float:
         return self._loop.time()
 
+    def end_call(self, parts: tuple[SpeechPart, ...], wanted: Callable[[], bool]) -> None:
+        """At the runner's next turn, if `wanted()` then: say `parts` and hang up.
+
+        For the service stopping. The flow is not asked (it knows nothing of
+        the service); it hears HungUp once the call is down, so its summary
+        keeps the keys collected. `wanted` is checked when the request comes
+        up, after any command already under way (e.g. a fault being
+        committed), so a call that has moved on can be left to finish.
+        """
+        self._events.put_nowait(_EndCall(parts, wanted))
+
     async def run(self, first: Event) -> None:
         """Feed `first`, then every event, until the flow is done."""
         try:
             await self._execute(self.flow.handle(first, self.now()))
             while not self.flow.done:
                 item = await self._events.get()
+                if isinstance(item, _EndCall):
+                    if item.wanted():
+                        await self._say_and_hang_up(item.parts)
+                    continue
                 event = self._current(item)
                 if event is not None:
                     await self._execute(self.flow.handle(event, self.now()))
         finally:
             self._stop_playback()
             self._cancel_timer()
+
+    async def _say_and_hang_up(self, parts: tuple[SpeechPart, ...]) -> None:
+        self._stop_playback()
+        self._cancel_timer()
+        if not self.call.closed:
+            pcm = self.speech.audio(parts)
+            limit = len(pcm) / BYTES_PER_SECOND + FAREWELL_SLACK_SECONDS
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.call.play(pcm), limit)
+        await self.call.hangup()
+        await self._execute(self.flow.handle(HungUp(), self.now()))
 
     def _current(self, item: Event | _Stamped) -> Event | None:
         if isinstance(item, _Stamped):

@@ -15,8 +15,9 @@ from ivr.paging.page_flow import PageSettings
 from ivr.paging.scheduler import PagingScheduler
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.records import Records
-from ivr.session import SessionDeps, run_session
+from ivr.session import CallSession, SessionDeps
 from ivr.sip.engine import EngineSettings, InboundCall, SipEngine
+from ivr.sip.guard import Guard
 from ivr.sla import BusinessCalendar
 from ivr.store.db import Database
 from ivr.store.outages import list_outages
@@ -66,7 +67,9 @@ class FaultLineService:
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
         )
-        self._sessions: set[asyncio.Task[None]] = set()
+        self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
+        self._sessions: dict[asyncio.Task[None], CallSession] = {}
+        self._stopping = False
 
     def _uri_for_number(self, number: str) -> str | None:
         """Engineers with a telephone number are called through the trunk, if there is one."""
@@ -91,6 +94,7 @@ class FaultLineService:
             clock=self.clock,
             source_of=self.engine.source_of,
             on_fault=self._fault_committed,
+            scanner_user_agents=self.config.guard.scanner_user_agents,
             prepare_text=self.prompts.prepare_text,
         )
 
@@ -106,6 +110,11 @@ class FaultLineService:
         if messages:
             log.info("outage messages ready: %d", len(messages))
 
+    def _forget_session(self, task: asyncio.Task[None]) -> None:
+        self._sessions.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call session ended with an error", exc_info=task.exception())
+
     async def run(self, stop: asyncio.Event) -> None:
         """Serve calls until `stop` is set, then let live calls finish."""
         self.db.create_schema()
@@ -117,11 +126,15 @@ class FaultLineService:
         loop = asyncio.get_running_loop()
 
         def incoming(call: InboundCall) -> None:
-            task = loop.create_task(run_session(call, deps))
-            self._sessions.add(task)
-            task.add_done_callback(self._sessions.discard)
+            session = CallSession(call, deps)
+            if self._stopping:
+                session.shutdown()
+            task = loop.create_task(session.run())
+            self._sessions[task] = session
+            task.add_done_callback(self._forget_session)
 
         await self.engine.start(incoming)
+        await asyncio.to_thread(self.guard.install)
         await self.pager.start()
         print(
             f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}",
@@ -131,9 +144,13 @@ class FaultLineService:
             await stop.wait()
         finally:
             log.info("stopping: %d call(s) in progress", len(self._sessions))
+            self._stopping = True
+            for session in list(self._sessions.values()):
+                session.shutdown()
             if self._sessions:
-                await asyncio.wait(self._sessions, timeout=30)
+                await asyncio.wait(list(self._sessions), timeout=30)
             await self.pager.stop()
             await self.engine.close()
+            await asyncio.to_thread(self.guard.remove)
             self.records.close()
             self.db.dispose()

@@ -17,7 +17,7 @@ from typing import Any
 
 from ivr.callers import identify_caller
 from ivr.config import TrunkConfig
-from ivr.flow.call_flow import CallFlow, FlowSettings
+from ivr.flow.call_flow import CallFlow, FlowSettings, State
 from ivr.flow.events import (
     Answered,
     Command,
@@ -29,9 +29,11 @@ from ivr.flow.events import (
     Priority,
     RecordFault,
 )
+from ivr.flow.speech import Prompt
 from ivr.records import NewCall, Records
 from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import InboundCall
+from ivr.sip.guard import is_scanner
 from ivr.sla import BusinessCalendar
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 # How long a caller may wait, after answer, for an outage message that is not
 # in memory yet (normally it is, or is read from the cache in milliseconds).
 ANNOUNCEMENT_WAIT = 5.0
+# Where a call is cut short, politely, when the service stops: nothing is
+# committed yet. Elsewhere the call is left to finish (it ends in seconds).
+ENDED_ON_SHUTDOWN = (State.MENU, State.CONFIRM, State.RECENT_FAULT)
 
 
 @dataclass
@@ -53,6 +58,8 @@ class SessionDeps:
     on_fault: Callable[[str, Priority], None] = lambda reference, priority: None
     # Makes free text's audio ready (blocking: it may synthesise); run in a thread.
     prepare_text: Callable[[str], None] | None = None
+    # INVITEs whose User-Agent names one of these are refused unanswered.
+    scanner_user_agents: tuple[str, ...] = ()
 
 
 class CallSession:
@@ -61,6 +68,8 @@ class CallSession:
         self.deps = deps
         self.flow = CallFlow(deps.flow_settings)
         self._call_pk: int | None = None
+        self._runner: FlowRunner | None = None
+        self._shutting_down = False
 
     async def run(self) -> None:
         try:
@@ -84,6 +93,15 @@ class CallSession:
         started = deps.clock()
         source = await deps.source_of(self.call)
         self.call.source_address = source
+        if is_scanner(self.call.user_agent, deps.scanner_user_agents):
+            log.warning(
+                "call %s from %s refused: scanner User-Agent %r",
+                self.call.call_id,
+                source,
+                (self.call.user_agent or "")[:80],
+            )
+            await self.call.hangup()
+            return
         presented = identify_caller(
             self.call.from_header,
             self.call.asserted_identity,
@@ -104,6 +122,12 @@ class CallSession:
         )
         self._call_pk = opened.id
         runner = FlowRunner(self.call, self.flow, deps.speech, self._handle)
+        self._runner = runner
+        if self._shutting_down:
+            self.flow.summary.outcome = Outcome.FAILED
+            await self.call.hangup()
+            self.flow.handle(HungUp(), runner.now())
+            return
         if not await self.call.answer():
             self.flow.handle(HungUp(), runner.now())
             return
@@ -121,6 +145,27 @@ class CallSession:
             announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
+
+    def shutdown(self) -> None:
+        """The service is stopping: end this call politely, keeping what it collected.
+
+        Not answered yet: declined. Choosing a priority or confirming it
+        (nothing committed): the caller hears `shutting_down`, then BYE,
+        and the call is logged as failed, with its keys. Describing the
+        fault: the recording is closed (and kept) and the reference read.
+        Anything else (committing, reading the reference, a last message)
+        ends by itself within seconds.
+        """
+        self._shutting_down = True
+        if self._runner is not None:
+            self._runner.end_call((Prompt("shutting_down"),), self._end_on_shutdown)
+
+    def _end_on_shutdown(self) -> bool:
+        if self.flow.state not in ENDED_ON_SHUTDOWN:
+            return False
+        self.flow.summary.outcome = Outcome.FAILED
+        log.info("call %s ended: the service is stopping", self.call.call_id)
+        return True
 
     async def _announcement(self, now: datetime) -> str | None:
         """The current outage message with its audio ready, or None.

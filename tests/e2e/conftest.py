@@ -58,6 +58,8 @@ class FaultLine:
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
     phones: list[subprocess.Popen[str]] = field(default_factory=list)
+    # Put before every process the line starts (e.g. `ip netns exec NAME`).
+    command_prefix: tuple[str, ...] = ()
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def ivr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -78,7 +80,7 @@ class FaultLine:
         env = dict(os.environ, PYTHONUNBUFFERED="1", **dict(extra_env))
         self.output = []
         self.process = subprocess.Popen(
-            [*IVR, "--config", str(self.config_path), "serve"],
+            [*self.command_prefix, *IVR, "--config", str(self.config_path), "serve"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -121,6 +123,7 @@ class FaultLine:
         port = free_udp_port()
         process = subprocess.Popen(
             [
+                *self.command_prefix,
                 "sipp",
                 "-sf", str(SCENARIOS / scenario),
                 "-i", "127.0.0.1",
@@ -169,6 +172,7 @@ class FaultLine:
         sip_port = free_udp_port()
         media_port = free_udp_port()
         command = [
+            *self.command_prefix,
             "sipp",
             "-sf", str(SCENARIOS / scenario),
             "-inf", str(inf),
@@ -213,6 +217,9 @@ def write_config(workdir: Path, port: int, **sections: dict[str, str]) -> Path:
         # Open around the clock unless a test says otherwise, so that tests
         # behave the same whenever they run.
         "hours": {"open": "00:00", "close": "23:59", "holidays": "GB-ENG"},
+        # No firewall rules on the host: only tests in their own network
+        # namespace (test_flood.py) turn the guard on.
+        "guard": {"enabled": "no"},
     }
     for name, values in sections.items():
         settings.setdefault(name, {}).update(values)
