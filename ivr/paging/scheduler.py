@@ -101,7 +101,7 @@ class PagingScheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
         longest_ring = max(level.ring_seconds for level in policy.levels)
-        self.lease_seconds = longest_ring + LEASE_MARGIN_SECONDS
+        self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
 
     async def start(self) -> None:
         moved = await asyncio.to_thread(self._recover)
