@@ -13,10 +13,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.store import admins as _admins  # noqa: F401  (registers its tables on Base)
+from ivr.store import migrations
 from ivr.store import notes as _notes  # noqa: F401  (registers its tables on Base)
 from ivr.store import outages as _outages  # noqa: F401  (registers its tables on Base)
 from ivr.store import paging as _paging  # noqa: F401  (registers its tables on Base)
-from ivr.store.models import Base
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,7 +48,8 @@ class Database:
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (safe with several processes at once)."""
+        migrations.upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,8 +1,12 @@
 """End-to-end harness: the real `ivr serve` on 127.0.0.1, called by real SIP peers.
 
-Each test gets its own service on free ports with its own SQLite file and
+Each test gets its own service on free ports with its own database and
 a test configuration (short prompts, short timeouts). Prompt audio is
 cached across tests so it is rendered once per machine.
+
+Every test runs on SQLite; those in ALSO_ON_POSTGRESQL run on PostgreSQL
+as well (a database of their own on the session's server, tests/pg.py).
+The backend shows in the test id: `test_x[sqlite]`, `test_x[postgresql]`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,11 @@ IVR = [sys.executable, "-m", "ivr.admin.cli"]
 KNOWN_NUMBER = "02079460000"
 KNOWN_CUSTOMER = "Acme Widgets Ltd"
 READY_TIMEOUT = 60.0
+# Node ids (prefixes) that run on PostgreSQL too; the rest on SQLite only, to keep time down.
+ALSO_ON_POSTGRESQL = (
+    "tests/e2e/test_spine.py::",
+    "tests/e2e/test_paging.py::test_page_resumes_after_kill_9_without_calling_a_step_twice",
+)
 
 
 def free_udp_port() -> int:
@@ -118,6 +128,15 @@ class FaultLine:
                 )
             return matches()
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 90.0) -> None:
+        """Check `condition` (e.g. a database query) every half second until true, or fail."""
+        deadline = time.monotonic() + timeout
+        pause = threading.Event()
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
+            pause.wait(0.5)
+
     def phone(self, scenario: str, calls: int = 1) -> str:
         """An engineer's phone: SIPp answering `calls` calls with `scenario`; returns its URI."""
         port = free_udp_port()
@@ -156,6 +175,19 @@ class FaultLine:
         self.process = None
         return code
 
+    def sipp_background(
+        self, scenario: str, callers: list[tuple[str, ...]]
+    ) -> subprocess.Popen[str]:
+        """Start a SIPp caller and return at once (for tests that crash the service)."""
+        command = self._sipp_command(scenario, callers, concurrent=1, timeout=60.0)
+        return subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=self.workdir,
+        )
+
     def sipp(
         self,
         scenario: str,
@@ -165,6 +197,14 @@ class FaultLine:
         timeout: float = 120.0,
     ) -> subprocess.CompletedProcess[str]:
         """Run a SIPp caller scenario, one call per row of `callers` (field0, field1, ...)."""
+        command = self._sipp_command(scenario, callers, concurrent=concurrent, timeout=timeout)
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout + 30, cwd=self.workdir
+        )
+
+    def _sipp_command(
+        self, scenario: str, callers: list[tuple[str, ...]], *, concurrent: int, timeout: float
+    ) -> list[str]:
         inf = self.workdir / f"callers-{scenario}-{len(callers)}.csv"
         inf.write_text(
             "SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in callers), encoding="ascii"
@@ -189,21 +229,20 @@ class FaultLine:
             "-error_file", str(self.workdir / f"sipp-{scenario}-errors.log"),
             f"127.0.0.1:{self.port}",
         ]  # fmt: skip
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout + 30, cwd=self.workdir
-        )
-        return result
+        return command
 
     def sipp_errors(self, scenario: str) -> str:
         path = self.workdir / f"sipp-{scenario}-errors.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
-def write_config(workdir: Path, port: int, **sections: dict[str, str]) -> Path:
+def write_config(
+    workdir: Path, port: int, *, database: str | None = None, **sections: dict[str, str]
+) -> Path:
     settings: dict[str, dict[str, str]] = {
         "general": {
             "listen": f"127.0.0.1:{port}",
-            "database": f"sqlite:///{workdir}/faultline.db",
+            "database": database or f"sqlite:///{workdir}/faultline.db",
             "data_dir": str(workdir / "data"),
             "rtp_timeout": "0",
         },
@@ -213,7 +252,8 @@ def write_config(workdir: Path, port: int, **sections: dict[str, str]) -> Path:
             "recorded_dir": str(workdir / "recorded"),
             "rate": "260",
         },
-        "menu": {"first_digit_timeout": "2", "tries": "2"},
+        "recording": {"silence_seconds": "1", "max_seconds": "20"},
+        "menu": {"first_digit_timeout": "2", "tries": "2", "recent_fault_minutes": "0"},
         # Open around the clock unless a test says otherwise, so that tests
         # behave the same whenever they run.
         "hours": {"open": "00:00", "close": "23:59", "holidays": "GB-ENG"},
@@ -232,13 +272,31 @@ def write_config(workdir: Path, port: int, **sections: dict[str, str]) -> Path:
     return path
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        nodeid = metafunc.definition.nodeid
+        both = any(nodeid.startswith(prefix) for prefix in ALSO_ON_POSTGRESQL)
+        backends = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("database", backends, indirect=True)
+
+
 @pytest.fixture
-def fault_line_factory(tmp_path: Path) -> Iterator[Any]:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The service's database URL: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path}/faultline.db"
+
+
+@pytest.fixture
+def fault_line_factory(tmp_path: Path, database: str) -> Iterator[Any]:
     started: list[FaultLine] = []
 
     def make(start: bool = True, **sections: dict[str, str]) -> FaultLine:
         port = free_udp_port()
-        line = FaultLine(tmp_path, port, write_config(tmp_path, port, **sections))
+        config = write_config(tmp_path, port, database=database, **sections)
+        line = FaultLine(tmp_path, port, config)
         line.ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)
         if start:
             line.start()

@@ -1,0 +1,164 @@
+"""Schema migrations (Alembic), run from code: no alembic.ini, no working directory.
+
+`upgrade(engine)` brings a database to the newest revision. It is what
+`Database.create_schema()` does on every start, so it must be safe when
+several processes start at once on one database (the CLI and the service,
+say): on a SQLite file they take turns on a lock file beside it; on
+PostgreSQL on an advisory lock. A database made by `create_all` before
+migrations existed is adopted by the first revision (see its docstring).
+
+Every model module in `ivr.store` is imported by `load_models()`, so a
+model added anywhere there is compared against the migrations by the tests.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import logging
+import pkgutil
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+VERSION_TABLE = "alembic_version"  # Alembic's default name
+# One number for every fault line process that migrates a PostgreSQL database.
+_PG_LOCK_KEY = zlib.crc32(b"ivr.store.migrations")
+
+log = logging.getLogger(__name__)
+
+
+class MigrationError(RuntimeError):
+    """The database cannot be brought to the requested revision; the message says why."""
+
+
+def load_models() -> MetaData:
+    """Import every module of `ivr.store` (each may define tables) and return the metadata."""
+    import ivr.store
+    from ivr.store.models import Base
+
+    for module in pkgutil.iter_modules(ivr.store.__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"ivr.store.{module.name}")
+    return Base.metadata
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration pointing at this directory, using `connection` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+def script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def heads() -> tuple[str, ...]:
+    """The newest revision(s) the code knows; one unless branches were merged badly."""
+    return tuple(sorted(script().get_heads()))
+
+
+def current(connection: Connection) -> tuple[str, ...]:
+    """The revision(s) the database is at; empty when it has never been migrated.
+
+    Read directly rather than through Alembic, which logs at every look.
+    """
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return ()
+    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+    return tuple(sorted(row[0] for row in rows))
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to `revision`, holding the migration lock meanwhile."""
+    with migration_lock(engine) as connection:
+        before = current(connection)
+        connection.rollback()  # end the read: Alembic begins and commits its own transaction
+        if revision == "head" and set(before) == set(heads()):
+            return
+        known = {r.revision for r in script().walk_revisions()}
+        if unknown := sorted(set(before) - known):
+            raise MigrationError(
+                f"the database is at revision {', '.join(unknown)}, which this version of the "
+                "fault line does not have: it was migrated by a newer version"
+            )
+        command.upgrade(alembic_config(connection), revision)
+        if connection.in_transaction():
+            connection.commit()
+        after = current(connection)
+        connection.rollback()
+        if after != before:
+            log.info("database migrated from %s to %s", _show(before), _show(after))
+
+
+def _show(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) or "empty"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection nobody else migrates through while it is held (per database)."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        with (
+            _file_lock(engine.url.database),
+            engine.connect() as connection,
+            _foreign_keys_off(connection),
+        ):
+            yield connection
+    elif dialect == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+            connection.commit()
+            try:
+                yield connection
+            finally:
+                if connection.in_transaction():
+                    connection.rollback()
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+                connection.commit()
+    else:
+        with engine.connect() as connection:
+            yield connection
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # private to this process: nobody to race with
+        return
+    # Not the database file itself: closing any descriptor of that file
+    # would drop SQLite's own POSIX locks held by this process.
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """Batch migrations copy and drop tables; with foreign keys on, a drop would cascade."""
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        if connection.in_transaction():
+            connection.commit()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise MigrationError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")

@@ -1,0 +1,241 @@
+"""Schema migrations: `ivr db`, adopting old databases, racing starts, models == migrations.
+
+Each test that matters for production runs on a SQLite file and on a real
+PostgreSQL database (tests/pg.py); the backend is in the test id.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner, Result
+from sqlalchemy import inspect, select, text
+
+from ivr.admin.cli import main
+from ivr.store import migrations
+from ivr.store.db import Database
+from ivr.store.handsets import add_handset
+from ivr.store.models import Handset
+
+HEAD = migrations.heads()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        pg_url: str = request.getfixturevalue("postgres_url")
+        return pg_url
+    return f"sqlite:///{tmp_path}/faultline.db"
+
+
+@pytest.fixture
+def database(url: str) -> Iterator[Database]:
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
+def conf_for(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "sip.conf"
+    path.write_text(f"[general]\ndatabase = {url}\n", encoding="utf-8")
+    return path
+
+
+def ivr(conf: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(conf), *args])
+
+
+def tables(db: Database) -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def model_diff(db: Database) -> list[object]:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, migrations.load_models()))
+
+
+# ---- the migrations themselves ---------------------------------------------------------
+
+
+def test_one_head() -> None:
+    """Two migrations written in parallel off the same parent must be merged before CI passes."""
+    assert len(HEAD) == 1, f"several heads {HEAD}: renumber one migration onto the other"
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    """A model changed without a migration fails here: write one with `ivr db revision`."""
+    database.create_schema()
+    assert model_diff(database) == [], (
+        "the models differ from the migrations; add a migration "
+        "(see README, 'How to add a migration')"
+    )
+
+
+def test_downgrade_to_nothing_and_back(database: Database) -> None:
+    database.create_schema()
+    with migrations.migration_lock(database.engine) as connection:
+        command.downgrade(migrations.alembic_config(connection), "base")
+    assert tables(database) <= {"alembic_version"}
+    database.create_schema()
+    assert model_diff(database) == []
+
+
+# ---- ivr db -------------------------------------------------------------------------------
+
+
+def test_ivr_db_upgrade_an_empty_database(tmp_path: Path, url: str, database: Database) -> None:
+    conf = conf_for(tmp_path, url)
+    behind = ivr(conf, "db", "check")
+    assert behind.exit_code == 1
+    assert "empty (never migrated)" in behind.output and "run `ivr db upgrade`" in behind.output
+    assert json.loads(ivr(conf, "db", "current", "--json").output)["current"] == []
+
+    upgraded = ivr(conf, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"is at {HEAD[0]} (head)" in upgraded.output
+    assert "faults" in tables(database)
+
+    checked = ivr(conf, "db", "check")
+    assert checked.exit_code == 0, checked.output
+    status = json.loads(ivr(conf, "db", "current", "--json").output)
+    assert status["current"] == list(HEAD) and status["at_head"] is True
+
+
+def test_ivr_db_never_shows_the_password(tmp_path: Path, url: str) -> None:
+    output = ivr(conf_for(tmp_path, url), "db", "current").output
+    password = url.partition("://")[2].partition("@")[0].partition(":")[2]
+    if password:
+        assert password not in output and "***" in output
+
+
+def test_ivr_db_upgrade_to_an_unknown_revision_is_a_clear_error(tmp_path: Path, url: str) -> None:
+    result = ivr(conf_for(tmp_path, url), "db", "upgrade", "--revision", "9999")
+    assert result.exit_code == 1
+    assert "9999" in result.output
+
+
+def test_other_commands_upgrade_on_their_own(tmp_path: Path, url: str) -> None:
+    conf = conf_for(tmp_path, url)
+    result = ivr(conf, "handsets", "add", "020 7946 0000", "--customer", "Acme")
+    assert result.exit_code == 0, result.output
+    assert ivr(conf, "db", "check").exit_code == 0
+
+
+def test_ivr_db_revision_writes_nothing_when_the_models_match(tmp_path: Path) -> None:
+    conf = conf_for(tmp_path, f"sqlite:///{tmp_path}/dev.db")
+    result = ivr(conf, "db", "revision", "-m", "nothing")
+    assert result.exit_code == 1
+    assert "nothing to write" in result.output
+
+
+# ---- databases made before migrations ------------------------------------------------------
+
+
+def test_a_create_all_database_is_adopted_with_its_rows(database: Database) -> None:
+    migrations.load_models().create_all(database.engine)
+    with database.sessions.begin() as session:
+        add_handset(session, "020 7946 0000", "Acme Ltd")
+
+    database.create_schema()
+
+    with database.engine.connect() as connection:
+        assert migrations.current(connection) == HEAD
+    with database.sessions() as session:
+        assert session.scalars(select(Handset.number)).all() == ["+442079460000"]
+    assert model_diff(database) == []
+
+
+def test_an_older_create_all_database_gets_its_missing_tables(database: Database) -> None:
+    """Made before some tables existed: those are created, the others kept."""
+    metadata = migrations.load_models()
+    old = [metadata.tables[name] for name in ("handsets", "calls", "faults")]
+    metadata.create_all(database.engine, tables=old)
+    with database.sessions.begin() as session:
+        add_handset(session, "020 7946 0000", "Acme Ltd")
+
+    database.create_schema()
+
+    assert tables(database) >= set(metadata.tables)
+    with database.sessions() as session:
+        assert session.scalars(select(Handset.number)).all() == ["+442079460000"]
+    assert model_diff(database) == []
+
+
+# ---- several processes starting at once ---------------------------------------------------
+
+_START = """
+import sys
+from ivr.store.db import Database
+sys.stdin.readline()  # start together
+db = Database(sys.argv[1])
+db.create_schema()
+db.dispose()
+"""
+
+
+def test_processes_starting_together_all_get_the_schema(url: str, database: Database) -> None:
+    """The CLI and the service (and more) upgrading one database at the same moment."""
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", _START, url],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for process in starters:  # each is waiting on stdin by now, imports done or nearly
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    errors = [process.communicate(timeout=60)[1] for process in starters]
+    assert [p.returncode for p in starters] == [0] * 4, "\n".join(errors)
+    with database.engine.connect() as connection:
+        assert migrations.current(connection) == HEAD
+    assert model_diff(database) == []
+
+
+def test_sqlite_foreign_keys_are_back_on_after_migrating(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/fk.db")
+    db.create_schema()
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.dispose()
+
+
+def test_an_in_memory_sqlite_database_migrates() -> None:
+    db = Database("sqlite:///:memory:")
+    db.create_schema()
+    with db.sessions.begin() as session:
+        add_handset(session, "020 7946 0000", "Acme Ltd")
+    with db.sessions() as session:
+        assert session.get(Handset, 1) is not None
+    db.dispose()
+
+
+def test_timestamps_keep_their_instant(database: Database) -> None:
+    """The migration's plain DateTime(timezone=True) still round-trips UTC on both backends."""
+    database.create_schema()
+    added = datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC)
+    with database.sessions.begin() as session:
+        add_handset(session, "020 7946 0000", "Acme Ltd").added_at = added
+    with database.sessions() as session:
+        assert session.scalars(select(Handset.added_at)).one() == added
+
+
+def test_a_database_from_a_newer_version_is_refused_clearly(database: Database) -> None:
+    database.create_schema()
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(migrations.MigrationError, match="9999.*newer version"):
+        database.create_schema()
