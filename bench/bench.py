@@ -1,0 +1,1807 @@
+"""How many callers at once, how fast an engineer is paged, how clean the audio is.
+
+`bench/run` runs this against the real `ivr serve` on 127.0.0.1 and puts
+two references beside every figure, measured in the same run with the same
+SIPp callers: SIPp's own UAS (the load generator's ceiling on this machine)
+and a minimal pyVoIP 1.6.8 answering script (bench/pyvoip_answer.py). It
+prints one table and writes it, with the machine and the versions, to
+bench/RESULTS.md.
+
+What is measured, and how:
+- capacity: SIPp places N calls of bench/caller_report.xml at 50 calls/s
+  (-l N -m N) with a hold long enough that all N are up at once, for N in
+  50, 100, 200, 300, 400 (the bound, to stay within ~15 minutes), stopping
+  at the first step that is not clean. Clean means: SIPp counts N successful
+  calls and none failed; every call's RTP stream from the far end carries
+  at least 2 s of audio; and for the fault line the database holds N faults
+  and N calls with outcome "reported" and keys "21". CPU is % of one core
+  from /proc/PID/stat (all threads), memory is VmRSS; per concurrent call
+  is (peak - idle) / peak simultaneous calls.
+- answer latency: bench/caller_answer.xml at 20 calls/s; INVITE -> 200 OK
+  per Call-ID, from a capture on lo of the answerer's SIP port.
+- page latency: 20 critical reports at 1 call/s; from the caller's
+  confirming INFO (Signal=1) reaching the answerer to the engineer's INVITE
+  leaving it, from a capture on lo of both SIP ports, each INFO paired with
+  the first engineer INVITE after it.
+- audio pacing: the gap between consecutive RTP packets of each stream the
+  answerer sends (keyed by source port and SSRC), from the capture of the
+  highest clean capacity step.
+- admin: `ivr calls list --limit 50` (and the same query in-process) over
+  1,000,000 seeded calls, on SQLite and, when tests/pg.py can start one, on
+  a throwaway PostgreSQL server.
+Captures are taken with dumpcap (the capture engine tshark runs) and read
+here with a few lines of struct; `tshark -r FILE -d udp.port==PORT,rtp -T
+fields -e frame.time_epoch -e rtp.ssrc` on the kept captures gives the same.
+
+Everything listens on 127.0.0.1 only; every SIPp run has -m and -timeout,
+every process started here is stopped here, by its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+WORK = BENCH / ".work"
+PROMPT_CACHE = WORK / "prompt-cache"
+RESULTS = BENCH / "RESULTS.md"
+IVR = [str(REPO / ".venv" / "bin" / "ivr")]
+BENCH_PYTHON = BENCH / ".venv" / "bin" / "python"
+PY_SPY = BENCH / ".venv" / "bin" / "py-spy"
+ENGINEER_SCENARIO = REPO / "tests" / "e2e" / "scenarios" / "engineer_presses_1.xml"
+
+HANDSETS = 1000  # 020 7946 0000-0999 (Ofcom's drama range), one customer each
+
+
+def handset(i: int) -> str:
+    """The i-th bench caller: every call comes from its own handset and customer, so that no
+    call meets the "you recently reported a fault" menu and no page is joined by another's."""
+    return f"0207946{i % HANDSETS:04d}"
+
+
+STEPS = (50, 100, 200, 300, 400)
+CAPACITY_RATE = 50  # calls per second while a step ramps up
+ANSWER_RATE = 20
+ANSWER_CALLS = 200
+ANSWER_HOLD_MS = 1000  # each caller hangs up after a second: ~20 calls up
+PAGE_CALLS = 20
+PAGE_RATE = 1
+ADMIN_ROWS = 1_000_000
+MIN_STREAM_PACKETS = 100  # 2 s of audio: the caller heard a prompt
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+TARGETS = {
+    "capacity": ">= 300",
+    "answer_p99": "<= 20 ms",
+    "page_p99": "<= 100 ms",
+    "rtp_mean": "20.0 ms",
+    "rtp_p99": "<= 25 ms",
+    "admin": "<= 200 ms",
+}
+KINDS = ("faultline", "sipp", "pyvoip")
+KIND_TITLES = {
+    "faultline": "fault line (baresip-python)",
+    "sipp": "SIPp UAS (ceiling)",
+    "pyvoip": "pyVoIP 1.6.8 script",
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# ---- processes and ports ---------------------------------------------------------------------
+
+
+class Processes:
+    """Every process this run starts, so that each is stopped by its own pid."""
+
+    def __init__(self) -> None:
+        self._live: list[subprocess.Popen[bytes]] = []
+
+    def start(self, command: Sequence[str], out: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
+        with out.open("ab") as handle:
+            process = subprocess.Popen(
+                list(command), stdout=handle, stderr=subprocess.STDOUT, **kwargs
+            )
+        self._live.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[bytes], timeout: float = 40.0) -> int | None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        with contextlib.suppress(ValueError):
+            self._live.remove(process)
+        return process.returncode
+
+    def stop_all(self) -> None:
+        for process in list(self._live):
+            self.stop(process, timeout=10)
+
+
+PROCESSES = Processes()
+
+
+_TAKEN: set[int] = set()
+
+
+def free_udp_port() -> int:
+    """A UDP port nobody holds on 127.0.0.1, with the three above it free too.
+
+    SIPp's -mp takes the port and the two above it (RTP, RTCP, video), so the
+    four are reserved together and never handed out again in this run.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        block = range(port, port + 4)
+        if port > 60000 or _TAKEN.intersection(block):
+            continue
+        with contextlib.ExitStack() as stack:
+            try:
+                for other in block[1:]:
+                    sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                    sock.bind(("127.0.0.1", other))
+            except OSError:
+                continue
+        _TAKEN.update(block)
+        return port
+
+
+def wait_for_text(path: Path, text: str, timeout: float, process: Any = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return True
+        if process is not None and process.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+# ---- /proc sampling --------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    at: float
+    cpu: float  # seconds of CPU used so far, all threads
+    rss_kb: int
+    threads: int
+    user: float = 0.0  # the user-mode part of cpu
+
+
+def read_proc(pid: int) -> Sample | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    user, system = int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # utime, stime
+    rss = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+    threads = re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE)
+    return Sample(
+        time.monotonic(),
+        user + system,
+        int(rss.group(1)) if rss else 0,
+        int(threads.group(1)) if threads else 0,
+        user,
+    )
+
+
+class Sampler:
+    """Reads a process's CPU time and memory every quarter second in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sample = read_proc(self.pid)
+            if sample is not None:
+                self.samples.append(sample)
+            self._stop.wait(0.25)
+
+    def between(self, start: float, end: float) -> list[Sample]:
+        return [s for s in self.samples if start <= s.at <= end]
+
+
+def cpu_percent(samples: list[Sample]) -> float:
+    if len(samples) < 2 or samples[-1].at <= samples[0].at:
+        return float("nan")
+    return 100 * (samples[-1].cpu - samples[0].cpu) / (samples[-1].at - samples[0].at)
+
+
+def user_share(samples: list[Sample]) -> float:
+    """The part of the CPU time spent in user mode, in %."""
+    if len(samples) < 2 or samples[-1].cpu <= samples[0].cpu:
+        return float("nan")
+    return 100 * (samples[-1].user - samples[0].user) / (samples[-1].cpu - samples[0].cpu)
+
+
+def peak_cpu_percent(samples: list[Sample], window: float = 2.0) -> float:
+    best = float("nan")
+    j = 0
+    for i, sample in enumerate(samples):
+        while samples[j].at < sample.at - window:
+            j += 1
+        if j < i and sample.at - samples[j].at >= window * 0.75:
+            value = cpu_percent([samples[j], sample])
+            best = value if math.isnan(best) else max(best, value)
+    return best
+
+
+# ---- captures --------------------------------------------------------------------------------
+
+
+class Capture:
+    """dumpcap on lo with a capture filter, written as classic pcap."""
+
+    def __init__(self, path: Path, bpf: str, snaplen: int = 0) -> None:
+        self.path = path
+        self.bpf = bpf
+        self.snaplen = snaplen
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Capture:
+        command = [
+            "dumpcap",
+            "-q",
+            "-i",
+            "lo",
+            "-f",
+            self.bpf,
+            "-P",
+            "-B",
+            "64",
+            "-w",
+            str(self.path),
+        ]
+        if self.snaplen:
+            command[2:2] = ["-s", str(self.snaplen)]
+        self.path.unlink(missing_ok=True)
+        self.process = PROCESSES.start(command, self.path.with_suffix(".dumpcap.log"))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.path.exists() and self.path.stat().st_size >= 24:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(0.3)
+        if self.process is not None:
+            PROCESSES.stop(self.process, timeout=10)
+
+
+def udp_packets(path: Path) -> Iterator[tuple[float, int, int, bytes]]:
+    """(time, source port, destination port, UDP payload) of every IPv4 UDP packet."""
+    data = path.read_bytes() if path.exists() else b""
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    scale = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
+    linktype = struct.unpack_from(endian + "I", data, 20)[0]
+    link = {1: 14, 113: 16, 276: 20, 0: 4, 101: 0}.get(linktype)
+    if link is None:
+        raise ValueError(f"{path}: link type {linktype} not understood")
+    offset = 24
+    header = struct.Struct(endian + "IIII")
+    while offset + 16 <= len(data):
+        seconds, fraction, length, _ = header.unpack_from(data, offset)
+        offset += 16
+        frame = data[offset : offset + length]
+        offset += length
+        ip = frame[link:]
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        udp = ip[(ip[0] & 15) * 4 :]
+        source, destination = struct.unpack_from("!HH", udp, 0)
+        yield seconds + fraction * scale, source, destination, udp[8:]
+
+
+@dataclass
+class RtpStats:
+    streams: int = 0
+    heard: int = 0  # streams with at least MIN_STREAM_PACKETS packets
+    packets: int = 0
+    gaps: int = 0
+    mean_ms: float = float("nan")
+    p50_ms: float = float("nan")
+    p99_ms: float = float("nan")
+    max_ms: float = float("nan")
+    over_25_pct: float = float("nan")
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+def rtp_stats(path: Path, to_port: int) -> RtpStats:
+    """Inter-packet gaps of every RTP stream sent to `to_port` (streams by source port and SSRC)."""
+    times: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for at, source, destination, payload in udp_packets(path):
+        if destination != to_port or len(payload) < 12 or payload[0] >> 6 != 2:
+            continue
+        ssrc = struct.unpack_from("!I", payload, 8)[0]
+        times[(source, ssrc)].append(at)
+    gaps: list[float] = []
+    for stamps in times.values():
+        stamps.sort()
+        gaps += [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+    stats = RtpStats(
+        streams=len(times),
+        heard=sum(1 for stamps in times.values() if len(stamps) >= MIN_STREAM_PACKETS),
+        packets=sum(len(stamps) for stamps in times.values()),
+        gaps=len(gaps),
+    )
+    if gaps:
+        stats.mean_ms = statistics.fmean(gaps)
+        stats.p50_ms = percentile(gaps, 0.50)
+        stats.p99_ms = percentile(gaps, 0.99)
+        stats.max_ms = max(gaps)
+        stats.over_25_pct = 100 * sum(1 for gap in gaps if gap > 25) / len(gaps)
+    return stats
+
+
+@dataclass(frozen=True)
+class SipMessage:
+    at: float
+    source: int
+    destination: int
+    first_line: str
+    call_id: str
+    cseq_method: str
+    body: str
+
+
+def sip_messages(path: Path) -> list[SipMessage]:
+    found = []
+    for at, source, destination, payload in udp_packets(path):
+        text = payload.decode("utf-8", "replace")
+        first, _, rest = text.partition("\r\n")
+        if not (first.endswith("SIP/2.0") or first.startswith("SIP/2.0 ")):
+            continue
+        head, _, body = rest.partition("\r\n\r\n")
+        call_id = re.search(r"^(?:Call-ID|i)\s*:\s*(\S+)", head, re.IGNORECASE | re.MULTILINE)
+        cseq = re.search(r"^CSeq\s*:\s*\d+\s+(\S+)", head, re.IGNORECASE | re.MULTILINE)
+        found.append(
+            SipMessage(
+                at,
+                source,
+                destination,
+                first,
+                call_id.group(1) if call_id else "",
+                cseq.group(1).upper() if cseq else "",
+                body,
+            )
+        )
+    return found
+
+
+def answer_latencies(path: Path, answerer: int) -> list[float]:
+    """INVITE in -> 200 OK out per Call-ID (first of each; retransmissions ignored), in ms."""
+    invites: dict[str, float] = {}
+    answers: dict[str, float] = {}
+    for message in sip_messages(path):
+        if message.first_line.startswith("INVITE ") and message.destination == answerer:
+            invites.setdefault(message.call_id, message.at)
+        elif (
+            message.first_line.startswith("SIP/2.0 200")
+            and message.cseq_method == "INVITE"
+            and message.source == answerer
+        ):
+            answers.setdefault(message.call_id, message.at)
+    return [(answers[c] - invites[c]) * 1000 for c in invites if c in answers]
+
+
+def page_latencies(path: Path, answerer: int, engineer: int) -> tuple[list[float], int, int]:
+    """Confirming INFO in -> engineer INVITE out, in ms; also the counts of each."""
+    infos: dict[str, float] = {}
+    pages: dict[str, float] = {}
+    for message in sip_messages(path):
+        if (
+            message.first_line.startswith("INFO ")
+            and message.destination == answerer
+            and re.search(r"Signal\s*=\s*1", message.body)
+        ):
+            infos.setdefault(message.call_id, message.at)
+        elif message.first_line.startswith("INVITE ") and message.destination == engineer:
+            pages.setdefault(message.call_id, message.at)
+    free = sorted(pages.values())
+    latencies = []
+    for info in sorted(infos.values()):
+        later = [at for at in free if at >= info]
+        if later:
+            free.remove(later[0])
+            latencies.append((later[0] - info) * 1000)
+    return latencies, len(infos), len(pages)
+
+
+# ---- SIPp ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SippRun:
+    returncode: int
+    successful: int
+    failed: int
+    peak_calls: int
+    started: float
+    ended: float
+    errors: str
+
+    @property
+    def why(self) -> str:
+        """The first reason SIPp gave for a failed call, with the response it got if any."""
+        match = re.search(r": (Aborting call [^']*|[^\n:]*(?:timeout|failed)[^\n]*)", self.errors)
+        if match is None:
+            return ""
+        received = re.search(r"received '(SIP/2\.0 [^\r\n]*)", self.errors)
+        reason = match.group(1).replace(" for Call-Id", "").replace(" for Call-ID", "").strip()
+        return reason + (f": {received.group(1)}" if received else "")
+
+
+def stat_columns(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    if not lines:
+        return []
+    names = lines[0].rstrip(";").split(";")
+    return [dict(zip(names, line.rstrip(";").split(";"), strict=False)) for line in lines[1:]]
+
+
+def run_sipp_caller(
+    workdir: Path,
+    scenario: Path,
+    target: int,
+    *,
+    calls: int,
+    rate: float,
+    limit: int,
+    hold_ms: int,
+    priority: str,
+    caller_port: int,
+    media_port: int,
+    timeout: float,
+) -> SippRun:
+    callers = workdir / "callers.csv"
+    callers.write_text(
+        "SEQUENTIAL\n"
+        + "".join(f"{handset(i)};{priority};Bench caller {i};\n" for i in range(calls)),
+        encoding="ascii",
+    )
+    stat = workdir / f"{scenario.stem}-stat.csv"
+    errors = workdir / f"{scenario.stem}-errors.log"
+    command = [
+        "sipp", "-sf", str(scenario), "-inf", str(callers),
+        "-i", "127.0.0.1", "-p", str(caller_port), "-mp", str(media_port),
+        "-m", str(calls), "-l", str(limit), "-r", str(rate), "-d", str(hold_ms),
+        "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin",
+        "-trace_err", "-error_file", str(errors),
+        "-trace_stat", "-stf", str(stat), "-fd", "1",
+        f"127.0.0.1:{target}",
+    ]  # fmt: skip
+    started = time.monotonic()
+    out = workdir / f"{scenario.stem}-sipp.out"
+    with out.open("wb") as handle:
+        result = subprocess.run(
+            command, stdout=handle, stderr=subprocess.STDOUT, cwd=workdir, timeout=timeout + 30
+        )
+    ended = time.monotonic()
+    rows = stat_columns(stat)
+    last = rows[-1] if rows else {}
+    peak = max((int(row.get("CurrentCall", "0") or 0) for row in rows), default=0)
+    return SippRun(
+        returncode=result.returncode,
+        successful=int(last.get("SuccessfulCall(C)", "0") or 0),
+        failed=int(last.get("FailedCall(C)", "0") or 0),
+        peak_calls=peak,
+        started=started,
+        ended=ended,
+        errors=errors.read_text(errors="replace")[:3000] if errors.exists() else "",
+    )
+
+
+# ---- the three answerers ---------------------------------------------------------------------
+
+
+class Answerer:
+    """Something that answers bench/caller_*.xml on 127.0.0.1:port."""
+
+    kind = ""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_udp_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / f"{self.kind}.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            PROCESSES.stop(self.process)
+
+    def settle(self, calls: int, timeout: float = 30.0) -> None:
+        """Wait until the answerer has finished with its calls (after SIPp has)."""
+
+    def verify(self, calls: int, keys: str) -> list[str]:
+        """Problems seen by the answerer itself (beyond what SIPp and the capture say)."""
+        return []
+
+
+class FaultLine(Answerer):
+    kind = "faultline"
+
+    def __init__(self, workdir: Path, database: str | None = None) -> None:
+        super().__init__(workdir)
+        self.database = database or f"sqlite:///{workdir / 'faultline.db'}"
+        self.config = workdir / "sip.conf"
+
+    def write_config(self, paging: dict[str, str] | None = None) -> None:
+        sections: dict[str, dict[str, str]] = {
+            "general": {
+                "listen": f"127.0.0.1:{self.port}",
+                "database": self.database,
+                "data_dir": str(self.workdir / "data"),
+                # The SIPp callers send no audio but their keys.
+                "rtp_timeout": "0",
+                "max_calls": "1000",
+            },
+            "prompts": {
+                "catalogue_dir": str(REPO / "prompts"),
+                "cache_dir": str(PROMPT_CACHE),
+                "recorded_dir": str(REPO / "prompts" / "recorded"),
+            },
+            # Callers hold before their first key: never time them out.
+            "menu": {"first_digit_timeout": "60", "tries": "2"},
+            # Open around the clock, so that every run takes the same path.
+            "hours": {"open": "00:00", "close": "23:59"},
+            # One source sends every call: no flood guard.
+            "guard": {"enabled": "no"},
+            "paging": paging or {"priorities": "critical"},
+        }
+        self.config.write_text(
+            "".join(
+                f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
+                for name, values in sections.items()
+            ),
+            encoding="utf-8",
+        )
+
+    def ivr(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*IVR, "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"ivr {' '.join(args)}: {result.stdout}{result.stderr}")
+        return result
+
+    def start(self, paging: dict[str, str] | None = None, engineer: str | None = None) -> None:
+        self.write_config(paging)
+        self.add_handsets()
+        if engineer:
+            self.ivr("engineers", "add", "alice", "--contact", engineer)
+            today = datetime.now().date().isoformat()
+            self.ivr("oncall", "rota", "set", "alice", "--start", today, "--handover", "00:00")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = PROCESSES.start(
+            [*IVR, "--config", str(self.config), "serve"], self.log, env=env, cwd=self.workdir
+        )
+        if not wait_for_text(self.log, "fault line ready", 120, self.process):
+            raise RuntimeError("ivr serve did not start:\n" + self.log.read_text()[-3000:])
+
+    def add_handsets(self) -> None:
+        listing = self.workdir / "handsets.csv"
+        listing.write_text(
+            "number,customer\n"
+            + "".join(f"{handset(i)},Bench Customer {i:03d} Ltd\n" for i in range(HANDSETS)),
+            encoding="ascii",
+        )
+        self.ivr("handsets", "import", str(listing))
+
+    def _count(self, query: str) -> int:
+        path = self.database.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return int(db.execute(query).fetchone()[0])
+
+    def settle(self, calls: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(sqlite3.Error):
+                if self._count("select count(*) from calls where ended_at is not null") >= calls:
+                    return
+            time.sleep(0.25)
+
+    def verify(self, calls: int, keys: str) -> list[str]:
+        problems = []
+        faults = self._count("select count(*) from faults")
+        reported = self._count(
+            "select count(*) from calls where outcome = 'reported' "
+            f"and digits = '{keys}' and fault_reference is not null and ended_at is not null"
+        )
+        if faults != calls:
+            problems.append(f"{faults} faults in the database for {calls} calls")
+        if reported != calls:
+            outcomes = self._outcomes()
+            problems.append(f"{reported} of {calls} calls reported with keys {keys} ({outcomes})")
+        return problems
+
+    def _outcomes(self) -> str:
+        path = self.database.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "select outcome, digits, count(*) from calls group by outcome, digits"
+            ).fetchall()
+        return ", ".join(f"{outcome}/{digits or '-'}: {n}" for outcome, digits, n in rows)
+
+    def log_lines(self, pattern: str) -> list[str]:
+        regex = re.compile(pattern)
+        return [
+            line for line in self.log.read_text(errors="replace").splitlines() if regex.search(line)
+        ]
+
+
+class SippUas(Answerer):
+    kind = "sipp"
+
+    def start(self, calls: int = 0, engineer_port: int = 0, caller_port: int = 0) -> None:
+        scenario = ["-sf", str(BENCH / "uas_report.xml")] if caller_port else ["-sn", "uas"]
+        keys = []
+        if caller_port:
+            keys = [
+                "-key", "engineer_host", "127.0.0.1",
+                "-key", "engineer_port", str(engineer_port),
+                "-key", "caller_port", str(caller_port),
+            ]  # fmt: skip
+        command = [
+            "sipp", *scenario, "-i", "127.0.0.1", "-p", str(self.port),
+            "-mp", str(free_udp_port()), "-m", str(calls), "-nr", "-nostdin",
+            "-trace_err", "-error_file", str(self.workdir / "uas-errors.log"),
+            "-timeout", "300s", *keys,
+        ]  # fmt: skip
+        # uas_report.xml streams tone.ul (rtp_stream="tone.ul,..."), relative to its cwd.
+        self.process = PROCESSES.start(command, self.log, cwd=WORK)
+        time.sleep(0.5)
+        if self.process.poll() is not None:
+            raise RuntimeError("SIPp UAS did not start:\n" + self.log.read_text()[-2000:])
+
+    def settle(self, calls: int, timeout: float = 30.0) -> None:
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=timeout)
+
+
+class PyVoip(Answerer):
+    kind = "pyvoip"
+
+    def start(self, caller_port: int = 0, engineer_port: int = 0) -> None:
+        command = [
+            str(BENCH_PYTHON), str(BENCH / "pyvoip_answer.py"),
+            "--listen", f"127.0.0.1:{self.port}", "--caller", f"127.0.0.1:{caller_port}",
+        ]  # fmt: skip
+        if engineer_port:
+            command += ["--engineer", f"127.0.0.1:{engineer_port}"]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = PROCESSES.start(command, self.log, env=env)
+        if not wait_for_text(self.log, "ready on", 30, self.process):
+            raise RuntimeError("pyvoip_answer.py did not start:\n" + self.log.read_text()[-2000:])
+
+    def _calls(self) -> list[str]:
+        return re.findall(r"^call \S+ (.*)$", self.log.read_text(errors="replace"), re.MULTILINE)
+
+    def settle(self, calls: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self._calls()) < calls:
+            time.sleep(0.25)
+
+    def verify(self, calls: int, keys: str) -> list[str]:
+        done = self._calls()
+        good = sum(1 for line in done if line == f"digits={keys} outcome=reported")
+        if good != calls:
+            return [f"{good} of {calls} calls reported with keys {keys} ({len(done)} finished)"]
+        return []
+
+
+def make_answerer(kind: str, workdir: Path) -> Answerer:
+    return {"faultline": FaultLine, "sipp": SippUas, "pyvoip": PyVoip}[kind](workdir)
+
+
+# ---- capacity --------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    kind: str
+    calls: int
+    clean: bool = False
+    problems: list[str] = field(default_factory=list)
+    peak_calls: int = 0
+    successful: int = 0
+    failed: int = 0
+    cpu_mean: float = float("nan")
+    cpu_peak: float = float("nan")
+    cpu_user_pct: float = float("nan")
+    rss_idle_mb: float = float("nan")
+    rss_peak_mb: float = float("nan")
+    threads_peak: int = 0
+    rtp: RtpStats = field(default_factory=RtpStats)
+    seconds: float = 0.0
+    load: str = ""
+
+    @property
+    def rss_per_call_kb(self) -> float:
+        if not self.peak_calls:
+            return float("nan")
+        return (self.rss_peak_mb - self.rss_idle_mb) * 1024 / self.peak_calls
+
+    @property
+    def cpu_per_call(self) -> float:
+        return self.cpu_peak / self.peak_calls if self.peak_calls else float("nan")
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
+    began = time.monotonic()
+    step = Step(kind, calls, load=loadavg())
+    workdir = WORK / "capacity" / f"{kind}-{calls}"
+    shutil.rmtree(workdir, ignore_errors=True)
+    answerer = make_answerer(kind, workdir)
+    caller_port, media_port = free_udp_port(), free_udp_port()
+    hold_ms = int(1000 * (calls / CAPACITY_RATE + 2))
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the SIPp UAS's "engineer"
+    sink.bind(("127.0.0.1", 0))
+    try:
+        if isinstance(answerer, SippUas):
+            answerer.start(
+                calls=calls, engineer_port=sink.getsockname()[1], caller_port=caller_port
+            )
+        elif isinstance(answerer, PyVoip):
+            answerer.start(caller_port=caller_port)
+        else:
+            answerer.start()
+        time.sleep(1.0)
+        capture = workdir / "rtp.pcap"
+        with Sampler(answerer.pid) as sampler, Capture(capture, f"udp dst port {media_port}", 96):
+            spies = []
+            if profile is not None:
+                # All threads (where time goes) and only the GIL holder (what serialises
+                # Python), neither pausing the process; --threads walks every thread at
+                # each sample, so it samples less often to keep up.
+                seconds = str(int(hold_ms / 1000 + 25))
+                for name, flag, rate in (("threads", "--threads", "20"), ("gil", "--gil", "50")):
+                    command = [str(PY_SPY), "record", "--pid", str(answerer.pid), "--nonblocking"]
+                    command += [flag, "--rate", rate, "--duration", seconds, "--format", "raw"]
+                    command += ["--output", str(profile / f"{name}.txt")]
+                    spies.append(PROCESSES.start(command, profile / f"{name}.log"))
+            idle = sampler.samples[-1] if sampler.samples else read_proc(answerer.pid)
+            run = run_sipp_caller(
+                workdir,
+                BENCH / "caller_report.xml",
+                answerer.port,
+                calls=calls,
+                rate=CAPACITY_RATE,
+                limit=calls,
+                hold_ms=hold_ms,
+                priority="2",
+                caller_port=caller_port,
+                media_port=media_port,
+                timeout=hold_ms / 1000 + 150,
+            )
+            for spy in spies:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    spy.wait(timeout=30)
+            answerer.settle(min(calls, run.successful))
+            busy = sampler.between(run.started, run.ended)
+        step.successful, step.failed, step.peak_calls = run.successful, run.failed, run.peak_calls
+        step.cpu_mean = cpu_percent(busy)
+        step.cpu_peak = peak_cpu_percent(busy)
+        step.cpu_user_pct = user_share(busy)
+        if idle is not None:
+            step.rss_idle_mb = idle.rss_kb / 1024
+        step.rss_peak_mb = max((s.rss_kb for s in busy), default=0) / 1024
+        step.threads_peak = max((s.threads for s in busy), default=0)
+        step.rtp = rtp_stats(capture, media_port)
+        if run.returncode != 0 or run.successful != calls or run.failed:
+            step.problems.append(
+                f"SIPp: exit {run.returncode}, {run.successful} successful, {run.failed} failed"
+                + (f" ({run.why})" if run.why else "")
+            )
+        if step.rtp.heard < calls:
+            step.problems.append(
+                f"{step.rtp.heard} of {calls} calls got >= {MIN_STREAM_PACKETS} RTP packets"
+            )
+        step.problems += answerer.verify(calls, "21")
+        step.clean = not step.problems
+    except Exception as exc:  # a step that cannot run is a step that is not clean
+        step.problems.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        answerer.stop()
+        sink.close()
+    step.seconds = time.monotonic() - began
+    verdict = "clean" if step.clean else "NOT clean: " + "; ".join(step.problems)
+    log(
+        f"capacity {kind} {calls}: {verdict} (peak {step.peak_calls} calls, "
+        f"CPU {step.cpu_mean:.0f}%/{step.cpu_peak:.0f}%, RSS {step.rss_peak_mb:.0f} MB, "
+        f"RTP gap {step.rtp.mean_ms:.2f}/{step.rtp.p99_ms:.2f} ms, {step.seconds:.0f} s)"
+    )
+    return step
+
+
+def capacity(kind: str, steps: Sequence[int]) -> list[Step]:
+    """Climb the steps until one is not clean; then try once halfway back to the last clean one."""
+    done: list[Step] = []
+    for calls in steps:
+        step = capacity_step(kind, calls)
+        done.append(step)
+        if not step.clean:
+            below = done[-2].calls if len(done) > 1 else 0
+            middle = (below + calls) // 20 * 10
+            if below < middle < calls:
+                done.insert(-1, capacity_step(kind, middle))
+            break
+    return done
+
+
+# ---- answer and page latency -----------------------------------------------------------------
+
+
+@dataclass
+class Latency:
+    kind: str
+    values: list[float] = field(default_factory=list)
+    expected: int = 0
+    note: str = ""
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.values, 0.5)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.values, 0.99)
+
+
+def answer_latency(kind: str) -> Latency:
+    workdir = WORK / "answer" / kind
+    shutil.rmtree(workdir, ignore_errors=True)
+    answerer = make_answerer(kind, workdir)
+    caller_port, media_port = free_udp_port(), free_udp_port()
+    result = Latency(kind, expected=ANSWER_CALLS)
+    try:
+        if isinstance(answerer, SippUas):
+            answerer.start(calls=ANSWER_CALLS)  # the stock UAS: sipp -sn uas
+        elif isinstance(answerer, PyVoip):
+            answerer.start(caller_port=caller_port)
+        else:
+            answerer.start()
+        time.sleep(1.0)
+        capture = workdir / "sip.pcap"
+        with Capture(capture, f"udp port {answerer.port}"):
+            run = run_sipp_caller(
+                workdir,
+                BENCH / "caller_answer.xml",
+                answerer.port,
+                calls=ANSWER_CALLS,
+                rate=ANSWER_RATE,
+                limit=ANSWER_CALLS,
+                hold_ms=ANSWER_HOLD_MS,
+                priority="",
+                caller_port=caller_port,
+                media_port=media_port,
+                timeout=ANSWER_CALLS / ANSWER_RATE + 35,
+            )
+        result.values = answer_latencies(capture, answerer.port)
+        if run.failed or run.successful != ANSWER_CALLS:
+            result.note = f"{run.successful} successful, {run.failed} failed"
+    except Exception as exc:
+        result.note = f"{type(exc).__name__}: {exc}"
+    finally:
+        answerer.stop()
+    log(
+        f"answer latency {kind}: p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms "
+        f"over {len(result.values)} calls {result.note}"
+    )
+    return result
+
+
+def page_latency(kind: str) -> Latency:
+    workdir = WORK / "page" / kind
+    shutil.rmtree(workdir, ignore_errors=True)
+    answerer = make_answerer(kind, workdir)
+    caller_port, media_port = free_udp_port(), free_udp_port()
+    engineer_port = free_udp_port()
+    result = Latency(kind, expected=PAGE_CALLS)
+    engineer: subprocess.Popen[bytes] | None = None
+    sink: socket.socket | None = None
+    try:
+        if isinstance(answerer, SippUas):
+            # SIPp's "page" is one INVITE to a socket that never answers.
+            sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("127.0.0.1", engineer_port))
+        else:
+            engineer = PROCESSES.start(
+                [
+                    "sipp",
+                    "-sf",
+                    str(ENGINEER_SCENARIO),
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(engineer_port),
+                    "-mp",
+                    str(free_udp_port()),
+                    "-m",
+                    str(PAGE_CALLS),
+                    "-nostdin",
+                    "-timeout",
+                    "180s",
+                    "-trace_err",
+                    "-error_file",
+                    str(workdir / "engineer-errors.log"),
+                ],  # fmt: skip
+                workdir / "engineer.log",
+                cwd=workdir,
+            )
+        if isinstance(answerer, FaultLine):
+            answerer.start(
+                paging={
+                    "levels": "oncall:30:1:0:0",
+                    "repeats": "1",
+                    "priorities": "critical",
+                    "message_plays": "1",
+                    "key_timeout": "3",
+                },
+                engineer=f"sip:engineer@127.0.0.1:{engineer_port}",
+            )
+        elif isinstance(answerer, SippUas):
+            answerer.start(calls=PAGE_CALLS, engineer_port=engineer_port, caller_port=caller_port)
+        else:
+            answerer.start(caller_port=caller_port, engineer_port=engineer_port)
+        time.sleep(1.0)
+        capture = workdir / "sip.pcap"
+        with Capture(capture, f"udp port {answerer.port} or udp port {engineer_port}"):
+            run = run_sipp_caller(
+                workdir,
+                BENCH / "caller_report.xml",
+                answerer.port,
+                calls=PAGE_CALLS,
+                rate=PAGE_RATE,
+                limit=PAGE_CALLS,
+                hold_ms=0,
+                priority="3",
+                caller_port=caller_port,
+                media_port=media_port,
+                timeout=180,
+            )
+            if engineer is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    engineer.wait(timeout=60)
+        result.values, infos, invites = page_latencies(capture, answerer.port, engineer_port)
+        notes = []
+        if run.failed or run.successful != PAGE_CALLS:
+            notes.append(f"callers: {run.successful} successful, {run.failed} failed")
+        if infos != PAGE_CALLS or invites != PAGE_CALLS:
+            notes.append(f"{infos} confirming INFOs, {invites} engineer INVITEs")
+        if isinstance(answerer, FaultLine):
+            committed = len(answerer.log_lines(r"fault .* committed from call"))
+            if committed != PAGE_CALLS:
+                notes.append(f"{committed} faults committed")
+        result.note = "; ".join(notes)
+    except Exception as exc:
+        result.note = f"{type(exc).__name__}: {exc}"
+    finally:
+        answerer.stop()
+        if engineer is not None:
+            PROCESSES.stop(engineer)
+        if sink is not None:
+            sink.close()
+    log(
+        f"page latency {kind}: p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms "
+        f"over {len(result.values)} pages {result.note}"
+    )
+    return result
+
+
+# ---- admin: the call log over a million calls ------------------------------------------------
+
+OUTCOMES = ("reported", "reported", "reported", "abandoned", "rejected", "no_choice")
+
+
+def _filler(kind: str) -> Any:
+    kind = kind.lower()
+    if any(word in kind for word in ("int", "bool")):
+        return 0
+    if any(word in kind for word in ("date", "time")):
+        return "2026-01-01 00:00:00.000000"
+    return ""
+
+
+def seed_sqlite(path: Path, rows: int) -> None:
+    """`rows` calls, 30 s apart, ending now; every NOT NULL column without a default filled."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA synchronous=OFF")
+        columns = db.execute("PRAGMA table_info(calls)").fetchall()
+        known = {
+            "sip_call_id", "direction", "from_header", "display_name", "source_address", "cli",
+            "verified", "verification", "customer", "started_at", "answered_at", "ended_at",
+            "digits", "outcome", "fault_reference",
+        }  # fmt: skip
+        extra = [
+            (name, _filler(kind))
+            for _, name, kind, notnull, default, pk in columns
+            if notnull and default is None and not pk and name not in known
+        ]
+        names = sorted(known) + [name for name, _ in extra]
+
+        def generate() -> Iterator[tuple[Any, ...]]:
+            for i in range(rows):
+                started = now - timedelta(seconds=30 * (rows - i))
+                outcome = OUTCOMES[i % len(OUTCOMES)]
+                number = f"+44207946{i % 10000:04d}"
+                values = {
+                    "sip_call_id": f"bench-{i}@127.0.0.1",
+                    "direction": "inbound",
+                    "from_header": f'"Desk" <sip:{number}@127.0.0.1>;tag={i}',
+                    "display_name": "Desk",
+                    "source_address": "127.0.0.1",
+                    "cli": number,
+                    "verified": 1,
+                    "verification": "from header",
+                    "customer": f"Customer {i % 500} Ltd",
+                    "started_at": f"{started:%Y-%m-%d %H:%M:%S.%f}",
+                    "answered_at": f"{started + timedelta(seconds=0.01):%Y-%m-%d %H:%M:%S.%f}",
+                    "ended_at": f"{started + timedelta(seconds=40):%Y-%m-%d %H:%M:%S.%f}",
+                    "digits": "21" if outcome == "reported" else "",
+                    "outcome": outcome,
+                    "fault_reference": f"{i % 1000000:06d}" if outcome == "reported" else None,
+                }
+                yield tuple(values[name] for name in sorted(known)) + tuple(v for _, v in extra)
+
+        placeholders = ", ".join("?" for _ in names)
+        with db:
+            db.executemany(
+                f"INSERT INTO calls ({', '.join(names)}) VALUES ({placeholders})", generate()
+            )
+
+
+def seed_postgres(connection: Any, rows: int) -> None:
+    columns = connection.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'calls'"
+        " AND is_nullable = 'NO' AND column_default IS NULL"
+    ).fetchall()
+    known = {
+        "sip_call_id": "'bench-' || g || '@127.0.0.1'",
+        "direction": "'inbound'",
+        "from_header": "'\"Desk\" <sip:+44207946' || lpad((g % 10000)::text, 4, '0')"
+        " || '@127.0.0.1>'",
+        "display_name": "'Desk'",
+        "source_address": "'127.0.0.1'",
+        "cli": "'+44207946' || lpad((g % 10000)::text, 4, '0')",
+        "verified": "true",
+        "verification": "'from header'",
+        "customer": "'Customer ' || (g % 500) || ' Ltd'",
+        "started_at": f"now() - ({rows} - g) * interval '30 seconds'",
+        "answered_at": f"now() - ({rows} - g) * interval '30 seconds' + interval '10 ms'",
+        "ended_at": f"now() - ({rows} - g) * interval '30 seconds' + interval '40 s'",
+        "digits": "CASE WHEN g % 6 < 3 THEN '21' ELSE '' END",
+        "outcome": "(ARRAY['reported','reported','reported','abandoned','rejected','no_choice'])"
+        "[g % 6 + 1]",
+        "fault_reference": "CASE WHEN g % 6 < 3 THEN lpad(g::text, 6, '0') END",
+    }
+    for name, kind in columns:
+        if name not in known and name != "id":
+            filler = _filler(kind)
+            known[name] = "now()" if isinstance(filler, str) and filler[:1] == "2" else repr(filler)
+    names = list(known)
+    connection.execute(
+        f"INSERT INTO calls ({', '.join(names)}) "
+        f"SELECT {', '.join(known[name] for name in names)} FROM generate_series(1, {rows}) g"
+    )
+    connection.execute("ANALYZE calls")
+
+
+IN_PROCESS = textwrap.dedent(
+    """
+    import json, sys, time
+    from ivr.config import load_config
+    from ivr.store.db import Database
+    from ivr.store.calls import CallFilter, call_as_dict, list_calls
+    from ivr.admin.calls_cli import list_calls_text
+    config = load_config(sys.argv[1])
+    db = Database(config.database_url)
+    filters = {"first page": CallFilter(limit=50),
+               "one caller": CallFilter(limit=50, cli="+442079460042"),
+               "one outcome": CallFilter(limit=50, outcome="abandoned")}
+    out = {}
+    for name, f in filters.items():
+        times = []
+        for _ in range(7):
+            t = time.perf_counter()
+            with db.sessions() as session:
+                rows = [call_as_dict(c) for c in list_calls(session, f)]
+            list_calls_text(rows, config.timezone)
+            times.append((time.perf_counter() - t) * 1000)
+        out[name] = {"first_ms": times[0], "median_ms": sorted(times)[3], "rows": len(rows)}
+    print(json.dumps(out))
+    """
+)
+
+
+@dataclass
+class AdminResult:
+    database: str
+    cli_ms: float = float("nan")  # `ivr calls list --limit 50`, wall, median of 5
+    cli_empty_ms: float = float("nan")  # the same on an empty call log (interpreter start-up)
+    in_process: dict[str, dict[str, float]] = field(default_factory=dict)
+    web_first_ms: float = float("nan")  # GET /calls from `ivr web`, first after sign-in
+    web_ms: float = float("nan")  # the same, median of the next ten
+    seed_seconds: float = float("nan")
+    note: str = ""
+
+    @property
+    def page_ms(self) -> float:
+        if not math.isnan(self.web_ms):
+            return self.web_ms
+        first = self.in_process.get("first page")
+        return first["median_ms"] if first else self.cli_ms - self.cli_empty_ms
+
+
+WEB_PASSWORD = "bench-password-not-secret"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def time_web(line: FaultLine, result: AdminResult) -> None:
+    """`ivr web` on a loopback port: sign in as an admin, then time GET /calls (the first page)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    subprocess.run(
+        [*IVR, "--config", str(line.config), "admins", "add", "bench", "--password-stdin"],
+        input=WEB_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    web = PROCESSES.start(
+        [*IVR, "--config", str(line.config), "web", "--host", "127.0.0.1", "--port", str(port)],
+        line.workdir / "web.log",
+    )
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                opener.open(base + "/healthz", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or web.poll() is not None:
+                    raise RuntimeError("ivr web did not start") from None
+                time.sleep(0.2)
+        page = opener.open(base + "/login", timeout=30).read().decode()
+        token = _CSRF.search(page)
+        form = {"name": "bench", "password": WEB_PASSWORD, "next": "/calls"}
+        form["csrf_token"] = token.group(1) if token else ""
+        signed_in = opener.open(
+            base + "/login", data=urllib.parse.urlencode(form).encode(), timeout=30
+        )
+        if "/login" in signed_in.geturl():
+            raise RuntimeError("could not sign in to ivr web")
+        times = []
+        for _ in range(11):
+            began = time.perf_counter()
+            body = opener.open(base + "/calls", timeout=60).read()
+            times.append((time.perf_counter() - began) * 1000)
+            if b"csrf" not in body and len(body) < 1000:
+                raise RuntimeError("GET /calls did not return the call log")
+        result.web_first_ms = times[0]
+        result.web_ms = statistics.median(times[1:])
+    finally:
+        PROCESSES.stop(web)
+
+
+def time_cli(line: FaultLine, runs: int = 5) -> float:
+    line.ivr("calls", "list", "--limit", "50")  # warm the page cache first
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        line.ivr("calls", "list", "--limit", "50")
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def admin_measure(line: FaultLine, result: AdminResult, seed: Any) -> None:
+    line.write_config()
+    line.add_handsets()
+    result.cli_empty_ms = time_cli(line)
+    began = time.monotonic()
+    seed()
+    result.seed_seconds = time.monotonic() - began
+    result.cli_ms = time_cli(line)
+    probe = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-c", IN_PROCESS, str(line.config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    if probe.returncode == 0:
+        result.in_process = json.loads(probe.stdout.strip().splitlines()[-1])
+    else:
+        result.note = "in-process query not run: " + probe.stderr.strip().splitlines()[-1]
+    try:
+        time_web(line, result)
+    except Exception as exc:
+        result.note += f" web page not timed: {type(exc).__name__}: {exc}"
+    log(
+        f"admin {result.database}: seeded {ADMIN_ROWS} calls in {result.seed_seconds:.0f} s; "
+        f"CLI {result.cli_ms:.0f} ms (empty log {result.cli_empty_ms:.0f} ms); "
+        f"in-process {json.dumps(result.in_process)}; GET /calls {result.web_first_ms:.0f} ms "
+        f"first, {result.web_ms:.0f} ms median {result.note}"
+    )
+
+
+def admin() -> list[AdminResult]:
+    results = []
+    workdir = WORK / "admin" / "sqlite"
+    shutil.rmtree(workdir, ignore_errors=True)
+    line = FaultLine(workdir)
+    sqlite_result = AdminResult("SQLite")
+    try:
+        admin_measure(
+            line, sqlite_result, lambda: seed_sqlite(workdir / "faultline.db", ADMIN_ROWS)
+        )
+    except Exception as exc:
+        sqlite_result.note = f"{type(exc).__name__}: {exc}"
+    results.append(sqlite_result)
+
+    pg_result = AdminResult("PostgreSQL")
+    results.append(pg_result)
+    try:
+        sys.path.insert(0, str(REPO))
+        from tests.pg import PostgresCluster  # the tests' throwaway server
+    except ImportError as exc:
+        pg_result.note = f"not run: tests/pg.py not importable ({exc})"
+        return results
+    cluster = None
+    try:
+        cluster = PostgresCluster.start()
+        name = cluster.create_database()
+        workdir = WORK / "admin" / "postgresql"
+        shutil.rmtree(workdir, ignore_errors=True)
+        line = FaultLine(workdir, database=cluster.url(name))
+        pg_result.database = f"PostgreSQL {cluster.connect().info.server_version // 10000}"
+
+        def seed() -> None:
+            assert cluster is not None
+            with cluster.connect(name) as connection:
+                seed_postgres(connection, ADMIN_ROWS)
+
+        admin_measure(line, pg_result, seed)
+    except Exception as exc:
+        pg_result.note = f"{type(exc).__name__}: {exc}"
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return results
+
+
+# ---- profile ---------------------------------------------------------------------------------
+
+
+# Frames every sample passes through (thread start, the event loop, the CLI): not findings.
+BOILERPLATE = re.compile(
+    r"\((threading|asyncio/\w+|click/\w+|concurrent/futures/thread|selectors)\.py\)"
+    r"|^<module>|^(run|serve|main) \(|Runner\.run|_WorkItem\.run"
+)
+
+
+def summarise_profile(path: Path, top: int = 12) -> dict[str, list[tuple[str, float]]]:
+    """Own and total shares of py-spy's raw (collapsed) samples, and the share of each thread."""
+    own: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    threads: dict[str, int] = defaultdict(int)
+    samples = 0
+    if not path.exists():
+        return {}
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        samples += count
+        if frames and frames[0].startswith(("thread ", "process ")):
+            threads[re.sub(r"\s*\(0x[0-9a-f]+\)", "", frames[0])] += count
+            frames = frames[1:]
+        frames = [re.sub(r"^(.*?) \((.*?):\d+\)$", r"\1 (\2)", frame) for frame in frames]
+        frames = [re.sub(r"/\S*/(site-packages|ivr|lib/python3\.\d+)/", r"\1/", f) for f in frames]
+        if frames:
+            own[frames[-1]] += count
+        for frame in set(frames):
+            if not BOILERPLATE.search(frame):
+                total[frame] += count
+    if not samples:
+        return {}
+
+    def share(table: dict[str, int]) -> list[tuple[str, float]]:
+        ranked = sorted(table.items(), key=lambda item: -item[1])[:top]
+        return [(name, 100 * count / samples) for name, count in ranked]
+
+    return {"own": share(own), "total": share(total), "threads": share(threads)}
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def version(command: Sequence[str], pattern: str = r"(\d+(?:\.\d+)+\S*)") -> str:
+    try:
+        out = subprocess.run(list(command), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    match = re.search(pattern, out.stdout + out.stderr)
+    return match.group(1) if match else "unknown"
+
+
+def machine() -> dict[str, str]:
+    meminfo = Path("/proc/meminfo").read_text()
+    total_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))  # type: ignore[union-attr]
+    cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    main_python = str(REPO / ".venv" / "bin" / "python")
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu.group(1).strip() if cpu else platform.processor(),
+        "memory": f"{total_kb / 1024 / 1024:.1f} GiB",
+        "kernel": platform.release(),
+        "python": version([main_python, "--version"]),
+        "baresip-python": version(
+            [
+                main_python,
+                "-c",
+                "import importlib.metadata as m; print(m.version('baresip-python'))",
+            ]
+        ),
+        "pyVoIP": version([str(BENCH_PYTHON), "-c", "import pyVoIP; print(pyVoIP.__version__)"]),
+        "SIPp": version(["sipp", "-v"], r"SIPp v(\S+?)[-.,]?(?:SCTP|\s|$)"),
+        "tshark/dumpcap": version(["dumpcap", "--version"]),
+        "SQLite": sqlite3.sqlite_version,
+        "py-spy": version([str(PY_SPY), "--version"]),
+    }
+
+
+def fmt(value: float, digits: int = 1, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}{unit}"
+
+
+@dataclass
+class Report:
+    started: datetime
+    machine: dict[str, str]
+    capacity: dict[str, list[Step]] = field(default_factory=dict)
+    answer: dict[str, Latency] = field(default_factory=dict)
+    page: dict[str, Latency] = field(default_factory=dict)
+    admin: list[AdminResult] = field(default_factory=list)
+    profile: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    profile_note: str = ""
+    loads: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def best(self, kind: str) -> Step | None:
+        clean = [step for step in self.capacity.get(kind, []) if step.clean]
+        return max(clean, key=lambda step: step.calls) if clean else None
+
+    def first_failure(self, kind: str) -> Step | None:
+        failed = [step for step in self.capacity.get(kind, []) if not step.clean]
+        return failed[0] if failed else None
+
+    def capacity_cell(self, kind: str) -> str:
+        if kind not in self.capacity:
+            return "not run"
+        best, failed = self.best(kind), self.first_failure(kind)
+        text = str(best.calls) if best else "0"
+        if failed is not None:
+            text += f" ({failed.calls} not clean)"
+        elif best is not None and best.calls == max(STEPS):
+            text += " (bound)"
+        return text
+
+    def table(self) -> list[list[str]]:
+        rows = [["measure", *(KIND_TITLES[k] for k in KINDS), "target"]]
+
+        def row(name: str, cell: Any, target: str) -> None:
+            rows.append([name, *(cell(kind) for kind in KINDS), target])
+
+        def at_best(kind: str, getter: Any) -> str:
+            step = self.best(kind)
+            return getter(step) if step is not None else "n/a"
+
+        row("simultaneous callers, 0 failures", self.capacity_cell, TARGETS["capacity"])
+        row(
+            "CPU, % of one core: mean / peak (at that load)",
+            lambda k: at_best(k, lambda s: f"{fmt(s.cpu_mean, 0)} / {fmt(s.cpu_peak, 0)}"),
+            "",
+        )
+        row(
+            "CPU per concurrent call, % of a core",
+            lambda k: at_best(k, lambda s: fmt(s.cpu_per_call, 2)),
+            "",
+        )
+        row(
+            "memory per concurrent call (RSS)",
+            lambda k: at_best(k, lambda s: fmt(s.rss_per_call_kb, 0, " KiB")),
+            "",
+        )
+
+        def latency(table: dict[str, Latency], kind: str) -> str:
+            if kind not in table:
+                return "not run"
+            item = table[kind]
+            if not item.values:
+                return "n/a" + (f" ({item.note})" if item.note else "")
+            text = f"{fmt(item.p50)} / {fmt(item.p99)} ms"
+            if len(item.values) != item.expected or item.note:
+                text += (
+                    f" ({len(item.values)}/{item.expected}{'; ' + item.note if item.note else ''})"
+                )
+            return text
+
+        row(
+            f"INVITE -> 200 OK, p50 / p99 ({ANSWER_RATE} calls/s)",
+            lambda k: latency(self.answer, k),
+            "p99 " + TARGETS["answer_p99"],
+        )
+        row(
+            f"confirm INFO -> engineer INVITE, p50 / p99 ({PAGE_CALLS} critical)",
+            lambda k: latency(self.page, k),
+            "p99 " + TARGETS["page_p99"],
+        )
+        row(
+            "RTP gap sent, mean / p99 (highest clean load)",
+            lambda k: at_best(k, lambda s: f"{fmt(s.rtp.mean_ms, 2)} / {fmt(s.rtp.p99_ms, 1)} ms"),
+            f"{TARGETS['rtp_mean']} / {TARGETS['rtp_p99']}",
+        )
+        row(
+            "RTP gaps > 25 ms; longest gap",
+            lambda k: at_best(
+                k, lambda s: f"{fmt(s.rtp.over_25_pct, 2)} %; {fmt(s.rtp.max_ms, 0)} ms"
+            ),
+            "",
+        )
+        for result in self.admin:
+            rows.append(
+                [
+                    f"call log first page, 1M calls, {result.database}",
+                    self.admin_cell(result),
+                    "n/a",
+                    "n/a",
+                    TARGETS["admin"],
+                ]
+            )
+        return rows
+
+    @staticmethod
+    def admin_cell(result: AdminResult) -> str:
+        if not result.in_process and math.isnan(result.cli_ms):
+            return "not run" + (f" ({result.note})" if result.note else "")
+        parts = []
+        if not math.isnan(result.web_ms):
+            parts.append(
+                f"GET /calls {fmt(result.web_ms, 0)} ms (first {fmt(result.web_first_ms, 0)} ms)"
+            )
+        first = result.in_process.get("first page")
+        if first:
+            parts.append(f"query+render {fmt(first['median_ms'], 0)} ms")
+        if not math.isnan(result.cli_ms):
+            parts.append(
+                f"`ivr calls list` {fmt(result.cli_ms, 0)} ms wall "
+                f"({fmt(result.cli_empty_ms, 0)} ms on an empty log)"
+            )
+        return "; ".join(parts)
+
+    def markdown(self) -> str:
+        table = self.table()
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+
+        def line(row: list[str]) -> str:
+            return (
+                "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+            )
+
+        out = [line(table[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        out += [line(row) for row in table[1:]]
+        return "\n".join(out)
+
+    def verdicts(self) -> list[str]:
+        notes = []
+        best = self.best("faultline")
+        capacity = best.calls if best else 0
+        notes.append(
+            f"capacity {capacity} simultaneous callers: {'met' if capacity >= 300 else 'MISSED'}"
+        )
+        answer = self.answer.get("faultline")
+        if answer and answer.values:
+            ok = answer.p99 <= 20
+            notes.append(f"answer p99 {answer.p99:.1f} ms: {'met' if ok else 'MISSED'}")
+        page = self.page.get("faultline")
+        if page and page.values:
+            ok = page.p99 <= 100
+            notes.append(f"page p99 {page.p99:.1f} ms: {'met' if ok else 'MISSED'}")
+        if best is not None:
+            ok = abs(best.rtp.mean_ms - 20) < 0.05 and best.rtp.p99_ms <= 25
+            notes.append(
+                f"RTP gap {best.rtp.mean_ms:.2f} / {best.rtp.p99_ms:.1f} ms: "
+                f"{'met' if ok else 'MISSED'}"
+            )
+        for result in self.admin:
+            if not math.isnan(result.page_ms):
+                ok = result.page_ms <= 200
+                notes.append(
+                    f"call log on {result.database} {result.page_ms:.0f} ms: "
+                    f"{'met' if ok else 'MISSED'}"
+                )
+        return notes
+
+    def steps_markdown(self) -> str:
+        head = (
+            "| answerer | callers | clean | peak up | CPU mean / peak % (user share) "
+            "| RSS idle / peak MB "
+            "| RSS per call KiB | threads | RTP streams heard | RTP gap mean / p99 / max ms "
+            "| load avg | problems |"
+        )
+        out = [head, "|" + "---|" * 12]
+        for kind in KINDS:
+            for s in self.capacity.get(kind, []):
+                out.append(
+                    f"| {kind} | {s.calls} | {'yes' if s.clean else 'no'} | {s.peak_calls} "
+                    f"| {fmt(s.cpu_mean, 0)} / {fmt(s.cpu_peak, 0)} ({fmt(s.cpu_user_pct, 0)} %) "
+                    f"| {fmt(s.rss_idle_mb, 0)} / {fmt(s.rss_peak_mb, 0)} "
+                    f"| {fmt(s.rss_per_call_kb, 0)} | {s.threads_peak} "
+                    f"| {s.rtp.heard}/{s.calls} "
+                    f"| {fmt(s.rtp.mean_ms, 2)} / {fmt(s.rtp.p99_ms, 1)} / {fmt(s.rtp.max_ms, 0)} "
+                    f"| {s.load} | {'; '.join(s.problems).replace('|', '/') or '-'} |"
+                )
+        return "\n".join(out)
+
+    def write(self, path: Path) -> None:
+        m = self.machine
+        lines = [
+            "# Benchmarks",
+            "",
+            f"Written by `bench/run` on {self.started:%Y-%m-%d %H:%M} UTC "
+            f"(took {self.seconds / 60:.1f} min). Methods: the docstring of bench/bench.py; "
+            "findings and suggested fixes: bench/FINDINGS.md.",
+            "",
+            f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory']} memory, Linux "
+            f"{m['kernel']}. Python {m['python']}, baresip-python {m['baresip-python']}, "
+            f"pyVoIP {m['pyVoIP']}, SIPp {m['SIPp']}, dumpcap {m['tshark/dumpcap']}, "
+            f"SQLite {m['SQLite']}, py-spy {m['py-spy']}.",
+            "",
+            "The machine is shared: load averages (1, 5, 15 min) seen during the run: "
+            + ", ".join(self.loads)
+            + ". Everything (callers, answerer, capture) runs on the same cores.",
+            "",
+            self.markdown(),
+            "",
+            "Targets: " + "; ".join(self.verdicts()) + ".",
+            "",
+            "## Capacity steps",
+            "",
+            f"SIPp `-l N -m N -r {CAPACITY_RATE}` with bench/caller_report.xml (priority 2, then "
+            "confirm 1), each caller holding for N/50 + 2 s before its first key so that all N "
+            "calls are up at once ('peak up' is SIPp's own count). CPU is % of one core over "
+            "the SIPp run (mean) and the busiest 2 s (peak); RSS per call is "
+            "(peak - idle) / peak up.",
+            "",
+            self.steps_markdown(),
+            "",
+        ]
+        if self.profile or self.profile_note:
+            lines += ["## Profile of the fault line (py-spy)", "", self.profile_note, ""]
+            for title, key in (
+                ("Threads (share of all samples)", "threads"),
+                ("Holding the GIL, own time (share of GIL samples)", "gil_own"),
+                ("Holding the GIL, including callees (share of GIL samples)", "gil_total"),
+            ):
+                if self.profile.get(key):
+                    lines += [f"{title}:", ""]
+                    lines += [f"- {share:5.1f} % `{name}`" for name, share in self.profile[key]]
+                    lines += [""]
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+
+def wait_for_quiet(limit: float = 30.0) -> None:
+    """Other work on this machine skews every figure: wait a little for it to calm down."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and float(loadavg().split()[0]) > 1.0:
+        time.sleep(5)
+    log(f"load average {loadavg()}")
+
+
+def prepare() -> None:
+    WORK.mkdir(exist_ok=True)
+    PROMPT_CACHE.mkdir(exist_ok=True)
+    # Render the production prompts into the bench's cache before any timing starts.
+    # pyttsx3's espeak driver now and then writes no file for a long prompt: try again.
+    line = FaultLine(WORK / "prompts")
+    line.write_config()
+    for attempt in range(3):
+        try:
+            line.ivr("prompts", "build", timeout=600)
+            break
+        except RuntimeError as exc:
+            if attempt == 2:
+                raise
+            log(f"prompt build failed, trying again: {str(exc).strip().splitlines()[-1]}")
+    tone = WORK / "tone.ul"
+    if not tone.exists():
+        # 40 s of a quiet 440 Hz tone, mu-law: what SIPp's UAS streams (rtp_stream).
+        subprocess.run(
+            ["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", str(tone),
+             "synth", "40", "sine", "440", "vol", "0.3"],
+            check=True,
+        )  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only",
+        default="capacity,answer,page,admin,profile",
+        help="comma-separated parts to run (default: all)",
+    )
+    parser.add_argument("--kinds", default=",".join(KINDS), help="answerers to run")
+    parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="capacity steps")
+    parser.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine")
+    parser.add_argument("--results", default=str(RESULTS), help="where to write the report")
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    kinds = [kind for kind in KINDS if kind in args.kinds.split(",")]
+    steps = [int(step) for step in args.steps.split(",")]
+
+    began = time.monotonic()
+    prepare()
+    if not args.no_wait:
+        wait_for_quiet()
+    report = Report(datetime.now(UTC), machine())
+    report.loads.append(loadavg())
+    try:
+        if "capacity" in parts:
+            for kind in kinds:
+                report.capacity[kind] = capacity(kind, steps)
+                report.loads.append(loadavg())
+        if "answer" in parts:
+            for kind in kinds:
+                report.answer[kind] = answer_latency(kind)
+            report.loads.append(loadavg())
+        if "page" in parts:
+            for kind in kinds:
+                report.page[kind] = page_latency(kind)
+            report.loads.append(loadavg())
+        if "admin" in parts:
+            report.admin = admin()
+            report.loads.append(loadavg())
+        if "profile" in parts and "faultline" in kinds:
+            profile(report, steps)
+    finally:
+        PROCESSES.stop_all()
+    report.seconds = time.monotonic() - began
+    results = Path(args.results)
+    report.write(results)
+    print(report.markdown())
+    print("\nTargets: " + "; ".join(report.verdicts()))
+    print(f"\n(written to {results}; {report.seconds / 60:.1f} min)")
+    return 0
+
+
+def profile(report: Report, steps: Sequence[int]) -> None:
+    """py-spy on the fault line at the load where it first failed (or its highest clean one)."""
+    failed = report.first_failure("faultline")
+    best = report.best("faultline")
+    calls = failed.calls if failed else (best.calls if best else steps[0])
+    directory = WORK / "profile" / f"faultline-{calls}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    step = capacity_step("faultline", calls, profile=directory)
+    threads = summarise_profile(directory / "threads.txt")
+    gil = summarise_profile(directory / "gil.txt", top=15)
+    report.profile = {
+        "threads": threads.get("threads", []),
+        "gil_own": gil.get("own", []),
+        "gil_total": gil.get("total", []),
+    }
+    held = ""
+    spy_log = (directory / "gil.log").read_text(errors="replace")
+    seconds = re.search(r"for (\d+) seconds", spy_log)
+    samples = re.search(r"Samples: (\d+)", spy_log)
+    if seconds and samples:
+        share = 100 * int(samples.group(1)) / (50 * int(seconds.group(1)))
+        held = f" Some thread held the GIL in about {share:.0f} % of the GIL recorder's samples."
+    report.profile_note = (
+        f"`py-spy record --nonblocking` on `ivr serve` during a repeat of the "
+        f"{calls}-caller step ({'clean' if step.clean else 'not clean'} this time; its figures "
+        f"are not in the table): once with `--threads` (every thread's samples, native time "
+        f"included as the Python frame that called it) and once with `--gil` (only the thread "
+        f"holding the GIL, 50 Hz; --threads at 20 Hz).{held} Raw files: bench/.work/profile/ "
+        f"(not committed)."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
