@@ -56,6 +56,18 @@ class PromptConfig:
 class MenuConfig:
     first_digit_timeout: float = 10.0
     tries: int = 3
+    recent_fault_minutes: float = 60.0
+    inband_dtmf: bool = True
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """The caller's spoken description of a fault."""
+
+    enabled: bool = True
+    directory: Path = Path("var/recordings")
+    max_seconds: float = 120.0
+    silence_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,10 @@ class PageCallConfig:
 
     message_plays: int = 3
     key_timeout: float = 5.0
+    # How long a node holds a page it is calling for; None: the longest ring
+    # plus a margin (ivr.paging.scheduler). After a node dies, another node
+    # takes its page over once the lease has run out.
+    lease_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,7 @@ class Config:
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
     menu: MenuConfig = field(default_factory=MenuConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
     hours: HoursConfig = field(default_factory=HoursConfig)
     support: SupportConfig = field(default_factory=SupportConfig)
     paging: Policy = field(default_factory=_default_paging)
@@ -310,6 +327,15 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
     menu = MenuConfig(
         first_digit_timeout=number("menu", "first_digit_timeout", 10.0),
         tries=tries,
+        recent_fault_minutes=number("menu", "recent_fault_minutes", 60.0),
+        inband_dtmf=boolean("menu", "inband_dtmf", True),
+    )
+    data_dir = _resolve(base, get("general", "data_dir", "var"))
+    recording = RecordingConfig(
+        enabled=boolean("recording", "enabled", True),
+        directory=_resolve(data_dir, get("recording", "directory", "recordings")),
+        max_seconds=max(1.0, number("recording", "max_seconds", 120.0)),
+        silence_seconds=max(0.5, number("recording", "silence_seconds", 5.0)),
     )
     hours = HoursConfig(
         open=_time(get("hours", "open", "09:00"), "[hours] open"),
@@ -330,13 +356,14 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         listen_port=port,
         public_number=get("general", "public_number", defaults.public_number),
         database_url=_database_url(base, get("general", "database", defaults.database_url)),
-        data_dir=_resolve(base, get("general", "data_dir", "var")),
+        data_dir=data_dir,
         timezone=timezone,
         max_calls=int(number("general", "max_calls", defaults.max_calls, int)),
         rtp_timeout=int(number("general", "rtp_timeout", defaults.rtp_timeout, int)),
         trunk=trunk,
         prompts=prompts,
         menu=menu,
+        recording=recording,
         hours=hours,
         support=support,
         paging=paging,
@@ -345,5 +372,23 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         page_call=PageCallConfig(
             message_plays=max(1, int(number("paging", "message_plays", 3, int))),
             key_timeout=number("paging", "key_timeout", 5.0),
+            lease_seconds=_lease_seconds(parser, paging),
         ),
     )
+
+
+def _lease_seconds(parser: configparser.ConfigParser, paging: Policy) -> float | None:
+    raw = parser.get("paging", "lease_seconds", fallback="").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"[paging] lease_seconds: {raw!r} is not a number") from None
+    longest_ring = max(level.ring_seconds for level in paging.levels)
+    if seconds <= longest_ring:
+        raise ConfigError(
+            f"[paging] lease_seconds: must be longer than the longest ring ({longest_ring} s), "
+            "or another node takes a page over while its phone still rings"
+        )
+    return seconds

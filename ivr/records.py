@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from ivr.flow.events import CallSummary, Priority
 from ivr.paging.policy import Policy
+from ivr.recording import FinishedRecording
 from ivr.sla import BusinessCalendar, deadlines
 from ivr.store.db import Database
-from ivr.store.faults import new_reference, reference_taken
+from ivr.store.faults import find_fault, new_reference, recent_open_fault, reference_taken
 from ivr.store.handsets import find_handset
-from ivr.store.models import CallRecord, Fault
+from ivr.store.models import CallRecord, Fault, Recording
 from ivr.store.outages import current_outage
 from ivr.store.paging import open_page
 
@@ -149,6 +150,34 @@ class Records:
                 # our commit: draw again.
                 log.warning("fault reference collision; drawing another")
         raise RuntimeError("could not commit the fault after three reference collisions")
+
+    async def recent_fault(self, customer: str, since: datetime) -> str | None:
+        """The reference of this customer's latest open fault reported since `since`."""
+
+        def work(session: Session) -> str | None:
+            return recent_open_fault(session, customer, since)
+
+        return await self._run(work)
+
+    async def add_recording(
+        self, reference: str, call_id: int | None, recording: FinishedRecording
+    ) -> None:
+        def work(session: Session) -> None:
+            fault = find_fault(session, reference)
+            if fault is None:
+                raise LookupError(f"no fault {reference} to attach a recording to")
+            session.add(
+                Recording(
+                    fault_id=fault.id,
+                    call_id=call_id,
+                    path=str(recording.path),
+                    seconds=recording.seconds,
+                    sha256=recording.sha256,
+                    ended_by=recording.ended_by,
+                )
+            )
+
+        await self._run(work)
 
     async def close_call(self, call_id: int, summary: CallSummary, ended_at: datetime) -> None:
         def work(session: Session) -> None:

@@ -96,6 +96,10 @@ class FlowRunner:
     def now(self) -> float:
         return self._loop.time()
 
+    def inject(self, event: Event) -> None:
+        """Deliver an event that arose outside a command (e.g. a recording that stopped)."""
+        self._events.put_nowait(event)
+
     def end_call(self, parts: tuple[SpeechPart, ...], wanted: Callable[[], bool]) -> None:
         """At the runner's next turn, if `wanted()` then: say `parts` and hang up.
 

@@ -67,6 +67,8 @@ class FaultLineService:
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
         )
+        if config.page_call.lease_seconds is not None:
+            self.pager.lease_seconds = config.page_call.lease_seconds
         self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
@@ -90,7 +92,12 @@ class FaultLineService:
             flow_settings=FlowSettings(
                 first_digit_timeout=self.config.menu.first_digit_timeout,
                 tries=self.config.menu.tries,
+                describe=self.config.recording.enabled,
+                max_description_seconds=self.config.recording.max_seconds,
             ),
+            recording=self.config.recording,
+            recent_fault_minutes=self.config.menu.recent_fault_minutes,
+            inband_dtmf=self.config.menu.inband_dtmf,
             clock=self.clock,
             source_of=self.engine.source_of,
             on_fault=self._fault_committed,

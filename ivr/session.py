@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from ivr.callers import identify_caller
-from ivr.config import TrunkConfig
+from ivr.config import RecordingConfig, TrunkConfig
 from ivr.flow.call_flow import CallFlow, FlowSettings, State
 from ivr.flow.events import (
     Answered,
@@ -28,8 +28,12 @@ from ivr.flow.events import (
     Outcome,
     Priority,
     RecordFault,
+    RecordingStopped,
+    StartRecording,
+    StopRecording,
 )
 from ivr.flow.speech import Prompt
+from ivr.recording import Recorder
 from ivr.records import NewCall, Records
 from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import InboundCall
@@ -41,6 +45,8 @@ log = logging.getLogger(__name__)
 # How long a caller may wait, after answer, for an outage message that is not
 # in memory yet (normally it is, or is read from the cache in milliseconds).
 ANNOUNCEMENT_WAIT = 5.0
+# How often a recording checks its time limit and whether audio still arrives.
+RECORDING_WATCH_SECONDS = 0.25
 # Where a call is cut short, politely, when the service stops: nothing is
 # committed yet. Elsewhere the call is left to finish (it ends in seconds).
 ENDED_ON_SHUTDOWN = (State.MENU, State.CONFIRM, State.RECENT_FAULT)
@@ -58,6 +64,9 @@ class SessionDeps:
     on_fault: Callable[[str, Priority], None] = lambda reference, priority: None
     # Makes free text's audio ready (blocking: it may synthesise); run in a thread.
     prepare_text: Callable[[str], None] | None = None
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    recent_fault_minutes: float = 60.0
+    inband_dtmf: bool = True
     # INVITEs whose User-Agent names one of these are refused unanswered.
     scanner_user_agents: tuple[str, ...] = ()
 
@@ -69,6 +78,9 @@ class CallSession:
         self.flow = CallFlow(deps.flow_settings)
         self._call_pk: int | None = None
         self._runner: FlowRunner | None = None
+        self._recorder: Recorder | None = None
+        self._recording_reference: str | None = None
+        self._recording_watch: asyncio.Task[None] | None = None
         self._shutting_down = False
 
     async def run(self) -> None:
@@ -80,6 +92,7 @@ class CallSession:
                 self.flow.summary.outcome = Outcome.FAILED
             await self.call.hangup()
         finally:
+            await self._finish_recording("hangup")
             if self._call_pk is not None:
                 try:
                     await self.deps.records.close_call(
@@ -131,6 +144,8 @@ class CallSession:
         if not await self.call.answer():
             self.flow.handle(HungUp(), runner.now())
             return
+        if deps.inband_dtmf:
+            self.call.listen_for_inband_digits()
         answered_at = deps.clock()
         await deps.records.mark_answered(opened.id, answered_at)
         after_hours = not deps.calendar.is_open(answered_at)
@@ -142,6 +157,7 @@ class CallSession:
             after_hours=after_hours,
             next_opening=next_opening,
             local_now=answered_at.astimezone(deps.calendar.tz),
+            recent_reference=await self._recent_fault(opened.customer, answered_at),
             announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
@@ -157,6 +173,8 @@ class CallSession:
         ends by itself within seconds.
         """
         self._shutting_down = True
+        if self._recorder is not None:
+            asyncio.get_running_loop().create_task(self._stop_recording_for("shutdown"))
         if self._runner is not None:
             self._runner.end_call((Prompt("shutting_down"),), self._end_on_shutdown)
 
@@ -192,10 +210,83 @@ class CallSession:
             log.info("call %s: announcing the current outage", self.call.call_id)
         return message
 
+    async def _recent_fault(self, customer: str | None, now: datetime) -> str | None:
+        minutes = self.deps.recent_fault_minutes
+        if customer is None or minutes <= 0:
+            return None
+        return await self.deps.records.recent_fault(customer, now - timedelta(minutes=minutes))
+
     async def _handle(self, command: Command) -> Event | None:
-        if not isinstance(command, RecordFault):
-            raise TypeError(f"unexpected command {command!r}")
-        return await self._record(command.priority)
+        if isinstance(command, RecordFault):
+            return await self._record(command.priority)
+        if isinstance(command, StartRecording):
+            self._start_recording(command)
+            return None
+        if isinstance(command, StopRecording):
+            return await self._finish_recording("key")
+        raise TypeError(f"unexpected command {command!r}")
+
+    def _start_recording(self, command: StartRecording) -> None:
+        settings = self.deps.recording
+        self._recording_reference = command.reference
+        self._recorder = Recorder(
+            settings.directory,
+            command.reference,
+            self.deps.clock(),
+            min(command.max_seconds, settings.max_seconds),
+            settings.silence_seconds,
+            now=asyncio.get_running_loop().time(),
+        )
+        self.call.discard_received_audio()
+        self.call.on_audio(self._on_audio)
+        self._recording_watch = asyncio.get_running_loop().create_task(self._watch_recording())
+        if self._shutting_down:
+            asyncio.get_running_loop().create_task(self._stop_recording_for("shutdown"))
+
+    def _on_audio(self, pcm: bytes) -> None:
+        if self._recorder is None:
+            return
+        reason = self._recorder.feed(pcm, asyncio.get_running_loop().time())
+        if reason is not None:
+            asyncio.get_running_loop().create_task(self._stop_recording_for(reason))
+
+    async def _watch_recording(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._recorder is not None:
+            reason = self._recorder.check(loop.time())
+            if reason is not None:
+                await self._stop_recording_for(reason)
+                return
+            await asyncio.sleep(RECORDING_WATCH_SECONDS)
+
+    async def _stop_recording_for(self, reason: str) -> None:
+        event = await self._finish_recording(reason)
+        if event is not None and self._runner is not None:
+            self._runner.inject(event)
+
+    async def _finish_recording(self, ended_by: str) -> Event | None:
+        """Close the WAV and attach it to the fault; kept whatever ended it."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is None or self._recording_reference is None:
+            return None
+        watch, self._recording_watch = self._recording_watch, None
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
+        self.call.off_audio(self._on_audio)
+        finished = recorder.finish(ended_by)
+        try:
+            await self.deps.records.add_recording(
+                self._recording_reference, self._call_pk, finished
+            )
+        except Exception:
+            log.exception("recording %s could not be attached", finished.path)
+        log.info(
+            "recorded %.1f s for fault %s (ended by %s)",
+            finished.seconds,
+            self._recording_reference,
+            finished.ended_by,
+        )
+        return RecordingStopped(finished.ended_by, finished.seconds)
 
     async def _record(self, priority: Priority) -> Event:
         assert self._call_pk is not None

@@ -40,6 +40,9 @@ def _register() -> None:
     main.add_command(calls_cli.calls)
     main.add_command(faults_cli.faults)
     # Further nouns register below, one line each.
+    from ivr.admin import page_cli
+
+    main.add_command(page_cli.page)
     from ivr.admin import db_cli
 
     main.add_command(db_cli.db)

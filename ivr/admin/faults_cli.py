@@ -22,6 +22,7 @@ from ivr.store.faults import (
     progress_fault,
 )
 from ivr.store.models import Fault
+from ivr.store.recordings import list_recordings, recording_as_dict
 
 # An --at this far ahead of the clock is a typo, not a skewed clock.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -108,15 +109,22 @@ def show(app: AppContext, reference: str, as_json: bool) -> None:
         if fault is None:
             raise click.ClickException(f"no fault with reference {reference}")
         row = fault_as_dict(fault, now)
+        row["recordings"] = [recording_as_dict(r) for r in list_recordings(session, fault.id)]
         text = clock_text(fault, now, app.config.timezone)
     if as_json:
         echo_json(row)
         return
     if row["status"] == PAGE_FAILED:
         click.echo("PAGE FAILED: nobody answered the page for this fault")
+    recordings = row.pop("recordings")
     for key, value in row.items():
         click.echo(f"{key:>16}: {value if value is not None else '-'}")
     click.echo(f"{'clock':>16}: {text}")
+    for recording in recordings:  # type: ignore[attr-defined]
+        click.echo(
+            f"{'recording':>16}: {recording['path']} ({recording['seconds']} s, "
+            f"ended by {recording['ended_by']})"
+        )
 
 
 def _progress(

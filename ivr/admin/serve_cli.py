@@ -26,6 +26,9 @@ def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The scheduler's own per-run chatter says nothing an operator needs; the
+    # paging scheduler logs every step it takes.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     clock = system_clock
     if clock_start:
         try:

@@ -19,19 +19,26 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import baresip
 from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import split_status
 
+from ivr.sip.digits import DigitInput
 from ivr.sip.player import play_pcm
 from ivr.sip.source_tracker import SourceTracker
 
 log = logging.getLogger(__name__)
+ActiveCallT = TypeVar("ActiveCallT", bound="ActiveCall")
 
 # Header names whose first instance the engine hands us (compact forms too).
 EXPOSED_HEADERS = ("From", "f", "To", "t", "P-Asserted-Identity", "Privacy", "User-Agent")
 ESTABLISH_TIMEOUT = 10.0
+# How often received audio is collected from every call that has a listener
+# (in-band DTMF, a recording): one task for all calls, not one per call.
+RX_PUMP_SECONDS = 0.04
+RX_READ_BYTES = 16000
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,10 @@ class ActiveCall:
         self.call_id = call.call_id or ""
         self._digit_listeners: list[Callable[[str], None]] = []
         self._closed_listeners: list[Callable[[str], None]] = []
-        self._established: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._audio_listeners: list[Callable[[bytes], None]] = []
+        loop = asyncio.get_running_loop()
+        self._established: asyncio.Future[bool] = loop.create_future()
+        self._digits = DigitInput(self._deliver_digit, loop.time, inband=False)
         self.closed = False
         self.close_reason = ""
         call.on(self._on_event)
@@ -90,8 +100,7 @@ class ActiveCall:
         elif event.event is Event.CALL_DTMF_START and event.text:
             # Key-down: a barge-in stops the prompt as the key is pressed.
             # The engine reports RFC 4733 and SIP INFO digits here once each.
-            for listener in list(self._digit_listeners):
-                listener(event.text)
+            self._digits.signalled(event.text)
         elif event.event is Event.CALL_CLOSED:
             self._mark_closed(event.text or "")
 
@@ -108,8 +117,46 @@ class ActiveCall:
     def on_digit(self, listener: Callable[[str], None]) -> None:
         self._digit_listeners.append(listener)
 
+    def listen_for_inband_digits(self) -> None:
+        """Also detect keys sent as tones in the audio (each press still counts once)."""
+        if self._digits.listens_to_audio:
+            return
+        self._digits = DigitInput(
+            self._deliver_digit, asyncio.get_running_loop().time, inband=True
+        )
+        self.on_audio(self._digits.audio)
+
+    def _deliver_digit(self, key: str) -> None:
+        for listener in list(self._digit_listeners):
+            listener(key)
+
     def on_closed(self, listener: Callable[[str], None]) -> None:
         self._closed_listeners.append(listener)
+
+    def on_audio(self, listener: Callable[[bytes], None]) -> None:
+        """Receive the caller's audio (8 kHz 16-bit mono PCM) as it arrives."""
+        self._audio_listeners.append(listener)
+
+    def off_audio(self, listener: Callable[[bytes], None]) -> None:
+        if listener in self._audio_listeners:
+            self._audio_listeners.remove(listener)
+
+    def discard_received_audio(self) -> None:
+        """Drop audio received so far, so that what is read next starts now."""
+        with contextlib.suppress(baresip.AudioNotActive, baresip.AudioRestarted):
+            while self._call.audio.read(RX_READ_BYTES):
+                pass
+
+    def _pump_audio(self) -> None:
+        if not self._audio_listeners or self.closed:
+            return
+        try:
+            pcm = self._call.audio.read(RX_READ_BYTES)
+        except (baresip.AudioNotActive, baresip.AudioRestarted):
+            return
+        if pcm:
+            for listener in list(self._audio_listeners):
+                listener(pcm)
 
     async def play(self, pcm: bytes) -> None:
         """Play PCM (8 kHz, 16-bit mono); cancel the awaiting task to stop it."""
@@ -185,6 +232,8 @@ class SipEngine:
         # response that lands within a few ms of an outbound INVITE can close
         # the call before dial() has returned the Call that would hear it.
         self._closed_reasons: dict[int, str] = {}
+        self._live: set[ActiveCall] = set()
+        self._rx_pump: asyncio.Task[None] | None = None
 
     async def start(self, on_incoming: Callable[[InboundCall], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -219,10 +268,25 @@ class SipEngine:
             await self._ua.register()
 
         def incoming(call: baresip.Call) -> None:
-            on_incoming(InboundCall(call))
+            on_incoming(self._track(InboundCall(call)))
 
         self._ua.on_incoming(incoming)
+        self._rx_pump = asyncio.get_running_loop().create_task(self._pump_received_audio())
         log.info("listening for SIP on %s:%d", s.listen_host, s.listen_port)
+
+    def _track(self, call: ActiveCallT) -> ActiveCallT:
+        self._live.add(call)
+        call.on_closed(lambda _reason: self._live.discard(call))
+        return call
+
+    async def _pump_received_audio(self) -> None:
+        while True:
+            await asyncio.sleep(RX_PUMP_SECONDS)
+            for call in list(self._live):
+                try:
+                    call._pump_audio()
+                except Exception:
+                    log.exception("received audio of %s could not be delivered", call.call_id)
 
     def _remember_close(self, event: StackEvent) -> None:
         if event.event is Event.CALL_CLOSED and event.call:
@@ -240,7 +304,7 @@ class SipEngine:
             return DialResult(DialOutcome.FAILED, None, f"bad address: {exc}")
         except baresip.BaresipError as exc:
             return DialResult(DialOutcome.FAILED, None, str(exc))
-        active = ActiveCall(call)
+        active = self._track(ActiveCall(call))
         early = self._closed_reasons.pop(call.handle, None)
         if early is not None:
             active._mark_closed(early)
@@ -264,6 +328,8 @@ class SipEngine:
             await self._runtime.drain()
 
     async def close(self) -> None:
+        if self._rx_pump is not None:
+            self._rx_pump.cancel()
         if self._runtime is not None:
             await self._runtime.close()
             self._runtime = None

@@ -197,3 +197,20 @@ def fault_as_dict(fault: Fault, now: datetime | None = None) -> dict[str, object
         row["next_deadline_at"] = iso(clock.due) if clock else None
         row["overdue"] = clock.overdue if clock else False
     return row
+
+
+OPEN_STATUSES = ("open", "acknowledged", "responded", "page_failed")
+
+
+def recent_open_fault(session: Session, customer: str, since: datetime) -> str | None:
+    """The latest fault this customer reported since `since` that is not yet resolved."""
+    return session.scalar(
+        select(Fault.reference)
+        .where(
+            Fault.customer == customer,
+            Fault.reported_at >= since,
+            Fault.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Fault.reported_at.desc())
+        .limit(1)
+    )

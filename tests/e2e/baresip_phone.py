@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import socket
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,8 +24,10 @@ INTER_DIGIT_SECONDS = 0.3
 
 class BaresipPhone:
     def __init__(self, workdir: Path, number: str, sip_port: int, ctrl_port: int) -> None:
-        self.dir = workdir / f"baresip-{number}-{sip_port}"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # A short directory: baresip's sndfile module cuts the dump's path at
+        # a fixed length (it drops ".wav" under a deep pytest directory).
+        self.dir = Path(tempfile.mkdtemp(prefix=f"bs{sip_port}-"))
+        (workdir / f"baresip-{number}-{sip_port}").symlink_to(self.dir)
         self.dir_heard = self.dir
         self.ctrl_port = ctrl_port
         silence = self.dir / "silence.wav"
@@ -116,17 +120,26 @@ class BaresipPhone:
 
     @property
     def heard(self) -> Path:
-        """The WAV of everything this phone received (baresip's sndfile dump, decoded side)."""
+        """The WAV of everything this phone received (baresip's sndfile dump, decoded side).
+
+        The phone is shut down first, so that the dump is complete and closed.
+        """
+        self.close()
         dumps = sorted(self.dir.glob("dump-*-dec.wav"))
         if not dumps:
             raise AssertionError(f"baresip wrote no received-audio dump in {self.dir}")
         return dumps[-1]
 
     def close(self) -> None:
-        self.command("quit")
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            try:
+                self.command("quit")
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
         self._sock.close()
+
+    def remove(self) -> None:
+        self.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

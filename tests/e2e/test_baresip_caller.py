@@ -44,7 +44,7 @@ def phone(tmp_path: Path) -> Iterator[Any]:
 
     yield make
     for made in phones:
-        made.close()
+        made.remove()
 
 
 def test_baresip_reports_a_fault_end_to_end(fault_line: FaultLine, phone: Any) -> None:

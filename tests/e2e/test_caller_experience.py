@@ -52,3 +52,13 @@ def test_inband_keys_report_a_fault_and_a_hang_up_keeps_the_description(
     assert len(samples) > 4000
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
     assert rms > 300, "the description is not silence"
+
+
+def test_payload_type_101_and_a_wrong_key_then_info(fault_line: FaultLine) -> None:
+    result = fault_line.sipp("caller_pt101_info.xml", [(KNOWN_NUMBER, "", "Acme desk")])
+    assert_sipp_ok(fault_line, "caller_pt101_info.xml", result)
+    (call,) = fault_line.ivr_json("calls", "list")
+    assert call["digits"].startswith("731")  # wrong key, the choice, the confirmation
+    assert call["outcome"] == "reported"
+    (fault,) = fault_line.ivr_json("faults", "list")
+    assert fault["priority"] == "critical"

@@ -123,3 +123,15 @@ def test_page_resumes_after_kill_9_without_calling_a_step_twice(fault_line_facto
         ("alice", "busy", 486),
         ("bob", "acknowledged", 200),
     ]
+
+
+def test_page_test_rings_an_engineer_by_hand(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    line.ivr("engineers", "add", "alice", "--contact", line.phone("engineer_presses_1.xml"))
+    line.ivr("engineers", "add", "bob", "--contact", line.phone("engineer_busy.xml"))
+    acknowledged = line.ivr("page", "test", "alice", "--ring", "5")
+    assert "alice" in acknowledged.stdout and "acknowledged" in acknowledged.stdout
+    busy = line.ivr("page", "test", "bob", "--ring", "5", check=False)
+    assert busy.returncode == 1 and "busy" in busy.stdout
+    unknown = line.ivr("page", "test", "carol", check=False)
+    assert unknown.returncode != 0 and "no engineer called 'carol'" in unknown.stderr
