@@ -603,7 +603,7 @@ class FaultLine(Answerer):
                 "data_dir": str(self.workdir / "data"),
                 # The SIPp callers send no audio but their keys.
                 "rtp_timeout": "0",
-                "max_calls": "1000",
+                "max_calls": "240",
             },
             "prompts": {
                 "catalogue_dir": str(REPO / "prompts"),

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from ivr.paging.policy import Policy
 
 
+# The SIP engine has 255 call lines per user agent; inbound calls may use at
+# most this many, so that page calls always find a free line.
+MAX_INBOUND_CALLS = 240
+
+
 class ConfigError(ValueError):
     """The configuration cannot be used; the message names the key."""
 
@@ -136,7 +141,7 @@ class Config:
     database_url: str = "sqlite:///var/faultline.db"
     data_dir: Path = Path("var")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
-    max_calls: int = 500
+    max_calls: int = 200
     rtp_timeout: int = 60
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
@@ -351,6 +356,12 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
     from ivr.paging.policy import policy_from_config
 
     paging = policy_from_config(parser["paging"] if parser.has_section("paging") else {})
+    max_calls = int(number("general", "max_calls", defaults.max_calls, int))
+    if not 1 <= max_calls <= MAX_INBOUND_CALLS:
+        raise ConfigError(
+            f"[general] max_calls: must be 1 to {MAX_INBOUND_CALLS} (the SIP engine has 255 "
+            "call lines and page calls need some); run another node for more"
+        )
     return Config(
         listen_host=host,
         listen_port=port,
@@ -358,7 +369,7 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         database_url=_database_url(base, get("general", "database", defaults.database_url)),
         data_dir=data_dir,
         timezone=timezone,
-        max_calls=int(number("general", "max_calls", defaults.max_calls, int)),
+        max_calls=max_calls,
         rtp_timeout=int(number("general", "rtp_timeout", defaults.rtp_timeout, int)),
         trunk=trunk,
         prompts=prompts,

@@ -16,7 +16,7 @@ from ivr.paging.scheduler import PagingScheduler
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.records import Records
 from ivr.session import CallSession, SessionDeps
-from ivr.sip.engine import EngineSettings, InboundCall, SipEngine
+from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
 from ivr.sip.guard import Guard
 from ivr.sla import BusinessCalendar
 from ivr.store.db import Database
@@ -46,7 +46,7 @@ class FaultLineService:
             EngineSettings(
                 listen_host=config.listen_host,
                 listen_port=config.listen_port,
-                max_calls=config.max_calls or None,
+                max_calls=STACK_CALL_LINES,
                 rtp_timeout=config.rtp_timeout,
                 registrar=config.trunk.registrar,
                 username=config.trunk.username,
@@ -133,6 +133,12 @@ class FaultLineService:
         loop = asyncio.get_running_loop()
 
         def incoming(call: InboundCall) -> None:
+            if len(self._sessions) >= self.config.max_calls:
+                log.warning(
+                    "busy: %d calls in progress; %s refused", len(self._sessions), call.call_id
+                )
+                loop.create_task(call.reject_busy())
+                return
             session = CallSession(call, deps)
             if self._stopping:
                 session.shutdown()

@@ -121,6 +121,9 @@ class CallSession:
             source_trusted=deps.trunk.is_trusted(source),
             require_trusted_source=deps.trunk.require_trusted_source,
         )
+        # Answer while the call log row is written: the caller should not wait
+        # for our database (it is queued behind every other call's writes).
+        answering = None if self._shutting_down else asyncio.ensure_future(self.call.answer())
         opened = await deps.records.open_call(
             NewCall(
                 sip_call_id=self.call.call_id,
@@ -136,12 +139,14 @@ class CallSession:
         self._call_pk = opened.id
         runner = FlowRunner(self.call, self.flow, deps.speech, self._handle)
         self._runner = runner
-        if self._shutting_down:
+        if self._shutting_down or answering is None:
+            if answering is not None:
+                await answering
             self.flow.summary.outcome = Outcome.FAILED
             await self.call.hangup()
             self.flow.handle(HungUp(), runner.now())
             return
-        if not await self.call.answer():
+        if not await answering:
             self.flow.handle(HungUp(), runner.now())
             return
         if deps.inband_dtmf:

@@ -100,6 +100,7 @@ class PagingScheduler:
         self.page_settings = page_settings or PageSettings()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
+        self._woken = False
         longest_ring = max(level.ring_seconds for level in policy.levels)
         self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
 
@@ -121,6 +122,10 @@ class PagingScheduler:
     def wake(self, at: datetime | None = None) -> None:
         """Look for due steps at `at` (now by default): after a new page, or a step's end."""
         when = at or datetime.now(UTC)
+        if at is None:
+            # A sweep already running would make APScheduler skip this one
+            # (one instance at a time): the running sweep looks again instead.
+            self._woken = True
         self._scheduler.add_job(
             self._sweep,
             DateTrigger(run_date=when),
@@ -196,20 +201,24 @@ class PagingScheduler:
 
     def _next_due(self) -> datetime | None:
         with self.db.sessions() as session:
-            return next_due_at(session)
+            return next_due_at(session, self.clock())
 
     # ---- the loop ---------------------------------------------------------------
 
     async def _sweep(self) -> None:
-        try:
-            work = await asyncio.to_thread(self._claim)
-        except Exception:
-            log.exception("could not claim due pages")
-            return
-        for item in work:
-            task = asyncio.get_running_loop().create_task(self._carry_out(item))
-            self._calls.add(task)
-            task.add_done_callback(self._calls.discard)
+        while True:
+            self._woken = False
+            try:
+                work = await asyncio.to_thread(self._claim)
+            except Exception:
+                log.exception("could not claim due pages")
+                return
+            for item in work:
+                task = asyncio.get_running_loop().create_task(self._carry_out(item))
+                self._calls.add(task)
+                task.add_done_callback(self._calls.discard)
+            if not self._woken:
+                break
         await self._rearm()
 
     async def _rearm(self) -> None:

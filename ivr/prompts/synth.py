@@ -24,6 +24,10 @@ DRIVER = "espeak"
 ATTEMPTS = 3
 
 
+class _NoFile(Exception):
+    """The driver finished without writing its file (retried like an empty one)."""
+
+
 class Synthesiser:
     """Renders text to mono float samples with one reused pyttsx3 engine."""
 
@@ -58,15 +62,20 @@ class Synthesiser:
     def render(self, text: str) -> tuple[Samples, int]:
         """Speak `text` and return (mono samples, sample rate).
 
-        pyttsx3's espeak driver now and then saves an empty file (it drops
-        the audio that arrives with espeak's end-of-message event), so an
-        empty result is rendered again before giving up.
+        pyttsx3's espeak driver now and then saves an empty file, or none at
+        all (it drops the audio that arrives with espeak's end-of-message
+        event), so such a result is rendered again before giving up.
         """
+        problem = "no sound"
         for _ in range(ATTEMPTS):
-            samples, rate = self._render_once(text)
+            try:
+                samples, rate = self._render_once(text)
+            except _NoFile as exc:
+                problem = str(exc)
+                continue
             if len(samples) and np.any(samples):
                 return samples, rate
-        raise PromptError(f"the synthesiser produced no sound in {ATTEMPTS} attempts")
+        raise PromptError(f"the synthesiser produced {problem} in {ATTEMPTS} attempts")
 
     def _render_once(self, text: str) -> tuple[Samples, int]:
         path = Path(self._workdir.name) / "speech.wav"
@@ -87,6 +96,8 @@ class Synthesiser:
             raise PromptError(f"speech synthesis failed: {exc}") from None
         if self._errors:
             raise PromptError(f"speech synthesis failed: {self._errors[0]}")
+        if not path.exists():
+            raise _NoFile("no audio file")
         try:
             with wave.open(str(path), "rb") as wav:
                 rate = wav.getframerate()

@@ -35,6 +35,10 @@ ActiveCallT = TypeVar("ActiveCallT", bound="ActiveCall")
 # Header names whose first instance the engine hands us (compact forms too).
 EXPOSED_HEADERS = ("From", "f", "To", "t", "P-Asserted-Identity", "Privacy", "User-Agent")
 ESTABLISH_TIMEOUT = 10.0
+# The stack numbers a user agent's calls with line numbers 1-255; a call
+# beyond that fails with 500 (not 486). We keep under it and leave lines for
+# page calls: see ivr.config.MAX_INBOUND_CALLS.
+STACK_CALL_LINES = 250
 # How often received audio is collected from every call that has a listener
 # (in-band DTMF, a recording): one task for all calls, not one per call.
 RX_PUMP_SECONDS = 0.04
@@ -46,7 +50,7 @@ class EngineSettings:
     listen_host: str
     listen_port: int
     user: str = "faultline"
-    max_calls: int | None = 500
+    max_calls: int | None = STACK_CALL_LINES
     rtp_timeout: int = 60
     registrar: str | None = None
     username: str = ""
@@ -121,9 +125,7 @@ class ActiveCall:
         """Also detect keys sent as tones in the audio (each press still counts once)."""
         if self._digits.listens_to_audio:
             return
-        self._digits = DigitInput(
-            self._deliver_digit, asyncio.get_running_loop().time, inband=True
-        )
+        self._digits = DigitInput(self._deliver_digit, asyncio.get_running_loop().time, inband=True)
         self.on_audio(self._digits.audio)
 
     def _deliver_digit(self, key: str) -> None:
@@ -180,6 +182,11 @@ class InboundCall(ActiveCall):
         self.asserted_identity: str | None = headers.get("p-asserted-identity")
         self.user_agent: str | None = headers.get("user-agent")
         self.source_address: str | None = None
+
+    async def reject_busy(self) -> None:
+        """Turn the call away with 486 Busy Here, unanswered."""
+        with contextlib.suppress(baresip.BaresipError):
+            await self._call.reject()
 
     async def answer(self) -> bool:
         """Answer and wait for the caller's ACK; False if the call went away first."""

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    case,
     delete,
     or_,
     select,
@@ -726,14 +727,18 @@ def pending_pages(session: Session) -> list[Page]:
     )
 
 
-def next_due_at(session: Session) -> datetime | None:
-    """When the scheduler next has something to do (the earliest due page)."""
-    return session.scalar(
-        select(Page.next_action_at)
-        .where(Page.status == ACTIVE)
-        .order_by(Page.next_action_at)
-        .limit(1)
+def next_due_at(session: Session, now: datetime) -> datetime | None:
+    """When the scheduler next has something to do (the earliest due page).
+
+    A page being called right now is leased: it is next due when its call
+    has been recorded (the scheduler is woken then) or, if its node died,
+    when the lease runs out, not at its past next_action_at.
+    """
+    due = case(
+        (Page.lease_until > now, Page.lease_until),
+        else_=Page.next_action_at,
     )
+    return session.scalar(select(due).where(Page.status == ACTIVE).order_by(due).limit(1))
 
 
 def _pages_query(fault_reference: str | None) -> Any:

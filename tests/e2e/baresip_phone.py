@@ -8,8 +8,8 @@ sample it hears to a WAV file, so a test can check what a caller heard.
 from __future__ import annotations
 
 import json
-import socket
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading

@@ -355,10 +355,16 @@ def test_claim_cancels_pages_acknowledged_some_other_way(db: Database) -> None:
 
 def test_next_due_at(db: Database) -> None:
     with db.sessions() as session:
-        assert next_due_at(session) is None
+        assert next_due_at(session, T0) is None
     page_for(db, "100001")
     with db.sessions() as session:
-        assert next_due_at(session) == T0
+        assert next_due_at(session, T0) == T0
+    # While its call is in progress the page is not due again before the
+    # lease runs out: the scheduler must not spin on it.
+    with db.sessions.begin() as session:
+        assert len(claim_due_pages(session, T0, "node-1", 120)) == 1
+    with db.sessions() as session:
+        assert next_due_at(session, T0) == T0 + timedelta(seconds=120)
 
 
 # ---- restart -------------------------------------------------------------------------------
