@@ -144,6 +144,12 @@ class PagingScheduler:
         now = self.clock()
         work: list[StepWork] = []
         with self.db.sessions.begin() as session:
+            # A page whose node died mid-call has an attempt that never ended;
+            # once its lease has run out, close that attempt as INTERRUPTED
+            # and move the page on, so this node carries on from the next step.
+            moved = recover_interrupted(session, self.policy, now)
+            if moved:
+                log.warning("took over %d page(s) from a node that stopped mid-call", len(moved))
             for page in claim_due_pages(session, now, self.owner, self.lease_seconds):
                 try:
                     attempt = begin_attempt(session, page, self.policy, now, owner=self.owner)

@@ -19,8 +19,8 @@ Starting the cluster is the slow part, so one test walks through it all:
     the dispatcher, its calls left to finish, SIGTERM, started, enabled)
     without cutting a call off.
 
-A second test kills a node while an engineer's phone rings; it is marked
-xfail until the scheduler takes such a page over (see its reason).
+A second test kills a node while an engineer's phone rings: another node
+takes the page over once the lease has run out.
 
 Which node took a call is read from the nodes' logs ("fault N (...)
 committed from call ID"): the call log has no column naming the node.
@@ -569,12 +569,6 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
     print("calls per node:", counts, "after restart:", back, "lost:", len(lost))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ivr/paging/scheduler.py: a page whose node died mid-call is claimed after its "
-    "lease but begin_attempt refuses the already-started step, and nothing but a restart "
-    "runs recover_interrupted, so the page stays stuck",
-)
 def test_a_page_whose_node_dies_mid_call_is_taken_over_when_its_lease_runs_out(
     make_cluster: Any,
 ) -> None:
