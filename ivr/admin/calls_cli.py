@@ -7,19 +7,14 @@ from datetime import datetime
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.times import parse_instant
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Outcome
 from ivr.store.calls import CallFilter, call_as_dict, list_calls
 
 
 def _instant(app: AppContext, value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not ISO 8601", param_hint=name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=app.config.timezone)
+    return None if value is None else parse_instant(value, app.config.timezone, f"'{name}'")
 
 
 @click.group()

@@ -33,37 +33,40 @@ def main(ctx: click.Context, config_path: Path) -> None:
 
 def _register() -> None:
     # Imported here so that each noun lives in its own small module.
-    from ivr.admin import calls_cli, faults_cli, handsets_cli, serve_cli
+    from ivr.admin import (
+        admins_cli,
+        calls_cli,
+        db_cli,
+        engineers_cli,
+        faults_cli,
+        handsets_cli,
+        oncall_cli,
+        outages_cli,
+        page_cli,
+        pages_cli,
+        prompts_cli,
+        serve_cli,
+        sla_cli,
+        web_cli,
+    )
 
-    main.add_command(serve_cli.serve)
-    main.add_command(handsets_cli.handsets)
-    main.add_command(calls_cli.calls)
-    main.add_command(faults_cli.faults)
-    # Further nouns register below, one line each.
-    from ivr.admin import page_cli
-
-    main.add_command(page_cli.page)
-    from ivr.admin import db_cli
-
-    main.add_command(db_cli.db)
-    from ivr.admin import admins_cli, web_cli
-
-    main.add_command(admins_cli.admins)
-    main.add_command(web_cli.web)
-    from ivr.admin import engineers_cli, oncall_cli, pages_cli
-
-    main.add_command(engineers_cli.engineers)
-    main.add_command(oncall_cli.oncall)
-    main.add_command(pages_cli.pages)
-    from ivr.admin import prompts_cli
-
-    main.add_command(prompts_cli.prompts)
-    from ivr.admin import sla_cli
-
-    main.add_command(sla_cli.sla)
-    from ivr.admin import outages_cli
-
-    main.add_command(outages_cli.outages)
+    for command in (
+        serve_cli.serve,
+        handsets_cli.handsets,
+        calls_cli.calls,
+        faults_cli.faults,
+        sla_cli.sla,
+        outages_cli.outages,
+        engineers_cli.engineers,
+        oncall_cli.oncall,
+        page_cli.page,
+        pages_cli.pages,
+        prompts_cli.prompts,
+        admins_cli.admins,
+        web_cli.web,
+        db_cli.db,
+    ):
+        main.add_command(command)
 
 
 _register()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.sla_cli import parse_instant
+from ivr.admin.times import parse_instant
 from ivr.flow.events import Priority
 from ivr.sla import describe_remaining
 from ivr.store.faults import (

@@ -7,12 +7,13 @@ repeats are refused rather than guessed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.times import parse_instant
 from ivr.paging.rota import WEEKDAYS, Rota, first_handover, parse_weekday, slot_at
 from ivr.store.models import utcnow
 from ivr.store.paging import (
@@ -26,29 +27,6 @@ from ivr.store.paging import (
 )
 
 UPCOMING_TURNS = 4
-
-
-def parse_instant(value: str, tz: ZoneInfo, option: str) -> datetime:
-    """An aware instant from an ISO 8601 date or date-time; without an offset, local to `tz`."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T09:00 or "
-            "2026-11-24T09:00+00:00)",
-            param_hint=f"'{option}'",
-        ) from None
-    if parsed.tzinfo is not None:
-        return parsed
-    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
-        why = "does not exist" if skipped else "happens twice"
-        raise click.BadParameter(
-            f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
-            param_hint=f"'{option}'",
-        )
-    return first
 
 
 def parse_hhmm(value: str) -> time:
@@ -123,7 +101,7 @@ def rota_set(
 ) -> None:
     """Set the rota: NAMES take turns in this order, from the first handover."""
     tz = app.config.timezone
-    not_before = parse_instant(start_text, tz, "--start")
+    not_before = parse_instant(start_text, tz, "'--start'")
     handover = parse_hhmm(handover_text)
     if weekday_text is None:
         weekday = not_before.astimezone(tz).weekday()
@@ -213,8 +191,8 @@ def rota_show(app: AppContext, as_json: bool) -> None:
 def override(app: AppContext, engineer: str, from_text: str, to_text: str) -> None:
     """Put ENGINEER on call from --from to --to, whatever the rota says."""
     tz = app.config.timezone
-    starts_at = parse_instant(from_text, tz, "--from")
-    ends_at = parse_instant(to_text, tz, "--to")
+    starts_at = parse_instant(from_text, tz, "'--from'")
+    ends_at = parse_instant(to_text, tz, "'--to'")
     try:
         with app.db.sessions.begin() as session:
             row = add_override(session, engineer, starts_at, ends_at)
@@ -236,7 +214,7 @@ def override(app: AppContext, engineer: str, from_text: str, to_text: str) -> No
 def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
     """Who is on call (now, or --at), until when, and who is paged after them."""
     tz = app.config.timezone
-    at = parse_instant(at_text, tz, "--at") if at_text is not None else utcnow()
+    at = parse_instant(at_text, tz, "'--at'") if at_text is not None else utcnow()
     with app.db.sessions() as session:
         answer = who_is_on_call(session, at)
     if as_json:

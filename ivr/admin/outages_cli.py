@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.sla_cli import parse_instant
+from ivr.admin.times import parse_instant
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.store.outages import (
     OutageError,

@@ -12,38 +12,12 @@ from zoneinfo import ZoneInfo
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.times import parse_instant
 from ivr.flow.events import Priority
 from ivr.sla import SLA_RULES, BusinessCalendar, deadlines
 from ivr.sla_report import FaultTimes, Month, sla_report
 from ivr.store.faults import list_faults
 from ivr.store.models import Fault
-
-
-def parse_instant(value: str, tz: ZoneInfo, param_hint: str = "'--reported-at'") -> datetime:
-    """An aware instant from ISO 8601; a time without offset is local to `tz`.
-
-    Local times the clock change skips or repeats are refused rather than
-    guessed, since either guess moves every deadline by an hour.
-    """
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T15:30 or "
-            "2026-11-24T15:30+00:00)",
-            param_hint=param_hint,
-        ) from None
-    if parsed.tzinfo is not None:
-        return parsed
-    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
-        why = "does not exist" if skipped else "happens twice"
-        raise click.BadParameter(
-            f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
-            param_hint=param_hint,
-        )
-    return first
 
 
 def _text(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -80,7 +54,7 @@ def sla() -> None:
 def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: bool) -> None:
     """Show the acknowledge, respond and resolve deadlines for a fault."""
     tz = app.config.timezone
-    reported_at = parse_instant(reported_at_text, tz)
+    reported_at = parse_instant(reported_at_text, tz, "'--reported-at'")
     level = Priority(priority.lower())
     try:
         calendar = BusinessCalendar.from_config(app.config.hours, tz)

@@ -1,0 +1,35 @@
+"""Instants typed by people on the command line: ISO 8601, local time unless an offset is given."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+
+def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
+    """An aware instant from ISO 8601; a time without offset is local to `tz`.
+
+    Local times the clock change skips or repeats are refused rather than
+    guessed, since either guess moves every deadline by an hour.
+    """
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T15:30 or "
+            "2026-11-24T15:30+00:00)",
+            param_hint=param_hint,
+        ) from None
+    if parsed.tzinfo is not None:
+        return parsed
+    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
+        why = "does not exist" if skipped else "happens twice"
+        raise click.BadParameter(
+            f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
+            param_hint=param_hint,
+        )
+    return first
