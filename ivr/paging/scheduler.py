@@ -38,6 +38,7 @@ from ivr.store.paging import (
     finish_attempt,
     next_due_at,
     recover_interrupted,
+    take_over,
 )
 from ivr.store.paging import PageAttempt as AttemptRow
 
@@ -144,16 +145,18 @@ class PagingScheduler:
         now = self.clock()
         work: list[StepWork] = []
         with self.db.sessions.begin() as session:
-            # A page whose node died mid-call has an attempt that never ended;
-            # once its lease has run out, close that attempt as INTERRUPTED
-            # and move the page on, so this node carries on from the next step.
-            moved = recover_interrupted(session, self.policy, now)
-            if moved:
-                log.warning("took over %d page(s) from a node that stopped mid-call", len(moved))
             for page in claim_due_pages(session, now, self.owner, self.lease_seconds):
                 try:
                     attempt = begin_attempt(session, page, self.policy, now, owner=self.owner)
-                except (StepAlreadyAttempted, LeaseLost, PagingError) as exc:
+                except StepAlreadyAttempted:
+                    # Its node died mid-call and the lease has run out: close
+                    # that attempt as interrupted and carry on from the next
+                    # step, on the next turn of this sweep.
+                    take_over(session, page, self.policy, now)
+                    log.warning("page %d: taken over from a node that stopped mid-call", page.id)
+                    self._woken = True
+                    continue
+                except (LeaseLost, PagingError) as exc:
                     log.error("page %d: %s", page.id, exc)
                     continue
                 work.append(self._work_for(page.id, attempt, page.faults))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ivr.store.models import CallRecord
@@ -20,8 +20,8 @@ class CallFilter:
     limit: int = 100
 
 
-def list_calls(session: Session, filters: CallFilter | None = None) -> list[CallRecord]:
-    filters = filters or CallFilter()
+def filtered_calls(filters: CallFilter) -> Select[CallRecord]:
+    """The calls matching `filters`, unordered: the CLI and the web page share it."""
     query = select(CallRecord)
     if filters.since is not None:
         query = query.where(CallRecord.started_at >= filters.since)
@@ -31,6 +31,12 @@ def list_calls(session: Session, filters: CallFilter | None = None) -> list[Call
         query = query.where(CallRecord.cli == filters.cli)
     if filters.outcome is not None:
         query = query.where(CallRecord.outcome == filters.outcome)
+    return query
+
+
+def list_calls(session: Session, filters: CallFilter | None = None) -> list[CallRecord]:
+    filters = filters or CallFilter()
+    query = filtered_calls(filters)
     query = query.order_by(CallRecord.started_at.desc(), CallRecord.id.desc()).limit(filters.limit)
     return list(session.scalars(query))
 

@@ -715,6 +715,29 @@ def recover_interrupted(
     return moved
 
 
+def take_over(session: Session, page: Page, policy: Policy, now: datetime) -> Page:
+    """Move on a page this scheduler has just leased whose current step was started elsewhere.
+
+    The node that started the step died mid-call (its lease ran out, which
+    is how we could lease the page): the attempt is finished as INTERRUPTED,
+    never dialled again, and the page goes to its next step. Only call this
+    with the page leased by `claim_due_pages`, so that no other node moves
+    it at the same time.
+    """
+    attempt = _attempt_at(session, page, page.step)
+    if attempt is None:
+        return page
+    if attempt.ended_at is None:
+        finish_attempt(
+            session,
+            attempt,
+            AttemptResult.INTERRUPTED,
+            now,
+            detail="the node making this call stopped during it",
+        )
+    return advance(session, page, after(policy, page.step, AttemptResult(attempt.result)), now)
+
+
 def pending_pages(session: Session) -> list[Page]:
     """Active pages, soonest due first: what the scheduler should wake for."""
     return list(

@@ -42,6 +42,7 @@ from ivr.store.paging import (
     recover_interrupted,
     remove_engineer,
     set_rota,
+    take_over,
     who_is_on_call,
 )
 
@@ -432,3 +433,25 @@ def test_finish_attempt_only_once(db: Database) -> None:
         attempt = begin_attempt(session, page, POLICY, T0)
         finish_attempt(session, attempt, AttemptResult.BUSY, T0, sip_status=486)
         finish_attempt(session, attempt, AttemptResult.ACKNOWLEDGED, T0)
+
+
+def test_another_node_takes_over_a_page_once_the_dead_nodes_lease_runs_out(
+    db: Database,
+) -> None:
+    page_id = page_for(db, "100001")
+    crash_mid_call(db, page_id, T0, owner="node-1")
+    later = T0 + timedelta(seconds=300)
+    with db.sessions.begin() as session:
+        (page,) = claim_due_pages(session, later, "node-2", 120)
+        with pytest.raises(StepAlreadyAttempted):
+            begin_attempt(session, page, POLICY, later, owner="node-2")
+        take_over(session, page, POLICY, later)
+    with db.sessions() as session:
+        page = session.get_one(Page, page_id)
+        assert page.step > Step(0, 0, 0)
+        assert page.attempts[0].result == "interrupted"
+        next_step = page.step
+    with db.sessions.begin() as session:
+        (again,) = claim_due_pages(session, later + timedelta(seconds=61), "node-2", 120)
+        attempt = begin_attempt(session, again, POLICY, later + timedelta(seconds=61))
+        assert attempt.step == next_step

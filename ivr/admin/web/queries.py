@@ -27,7 +27,7 @@ from ivr.admin.web.reports import (
     month_starts,
     sla_verdict,
 )
-from ivr.store.calls import CallFilter
+from ivr.store.calls import CallFilter, filtered_calls
 from ivr.store.models import CallRecord, Fault, Recording
 from ivr.store.notes import FaultNote, list_notes
 from ivr.store.paging import FAULT_PAGE_FAILED, Page, list_pages, pending_pages
@@ -78,15 +78,7 @@ def call_log_query(
     reverses them); otherwise newest first, older than `before`.
     """
     key = tuple_(CallRecord.started_at, CallRecord.id)
-    query = select(CallRecord)
-    if filters.since is not None:
-        query = query.where(CallRecord.started_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(CallRecord.started_at < filters.until)
-    if filters.cli is not None:
-        query = query.where(CallRecord.cli == filters.cli)
-    if filters.outcome is not None:
-        query = query.where(CallRecord.outcome == filters.outcome)
+    query = filtered_calls(filters)
     if after is not None:
         query = query.where(key > (after.started_at, after.id))
         order = (CallRecord.started_at.asc(), CallRecord.id.asc())
