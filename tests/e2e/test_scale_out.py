@@ -540,7 +540,10 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
     lost = {call_id for call_id, _open, done in rows if not done}
     assert lost, "the victim was killed with calls in progress"
     assert all(was_open for call_id, was_open, _done in rows if call_id in lost), rows
-    assert (code, succeeded, failed) == (1, 30 - len(lost), len(lost)), batch.describe()
+    # A call the victim finished just before dying can count as done for
+    # SIPp while its row was never closed; never the other way round.
+    assert code == 1 and succeeded + failed == 30, batch.describe()
+    assert 0 < failed <= len(lost), batch.describe()
     done = {name: set(calls) for name, calls in cluster.spread("kill-").items()}
     assert not lost & set().union(*(done[name] for name in survivors)), "lost only on the victim"
     assert sum(len(calls) for calls in done.values()) >= 30 - len(lost)
