@@ -45,7 +45,7 @@ def test_addr_spec_without_brackets() -> None:
     assert parsed is not None and parsed.uri == "sip:02079460000@host"
 
 
-FROM = '"Desk" <sip:02079460000@10.0.0.1>;tag=x'
+FROM = '"Desk" <sip:02079460000@pbx.example>;tag=x'
 PAI = "<sip:+441614960000@trunk.example>"
 
 

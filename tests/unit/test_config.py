@@ -35,7 +35,7 @@ def test_relative_sqlite_path_is_relative_to_the_file(tmp_path: Path) -> None:
         ("[general]\nmax_calls = 300\n", "[general] max_calls"),
         ("[general]\nlisten = nowhere\n", "[general] listen"),
         ("[general]\ntimezone = Mars/Olympus\n", "[general] timezone"),
-        ("[trunk]\ntrusted_addresses = 10.0.0.300\n", "[trunk] trusted_addresses"),
+        ("[trunk]\ntrusted_addresses = 999.0.0.1\n", "[trunk] trusted_addresses"),
         ("[menu]\ntries = 0\n", "[menu] tries"),
         ("[hours]\nopen = 17:00\nclose = 09:00\n", "[hours]"),
     ],
