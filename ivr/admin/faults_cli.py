@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.times import parse_instant
+from ivr.admin.times import local_text, parse_instant
 from ivr.flow.events import Priority
 from ivr.sla import describe_remaining
 from ivr.store.faults import (
@@ -31,10 +31,6 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 def now_utc() -> datetime:
     """The real clock: the only place `ivr faults` reads it (tests replace this)."""
     return datetime.now(UTC)
-
-
-def _local(value: datetime, tz: ZoneInfo) -> str:
-    return f"{value.astimezone(tz):%a %d %b %Y %H:%M %Z}"
 
 
 def clock_text(fault: Fault, now: datetime, tz: ZoneInfo) -> str:
@@ -134,7 +130,7 @@ def _progress(
     now = now_utc()
     at = now if at_text is None else parse_instant(at_text, tz, "'--at'")
     if at > now + FUTURE_TOLERANCE:
-        raise click.BadParameter(f"{_local(at, tz)} is in the future", param_hint="'--at'")
+        raise click.BadParameter(f"{local_text(at, tz)} is in the future", param_hint="'--at'")
     with app.db.sessions.begin() as session:
         fault = find_fault(session, reference)
         if fault is None:
@@ -154,7 +150,7 @@ def _progress(
         who = ""
         if before["acknowledged"] is None and fault.acknowledged_by:
             who = f", acknowledged by {fault.acknowledged_by}"
-        click.echo(f"fault {fault.reference} {fault.status} at {_local(at, tz)}{also}{who}")
+        click.echo(f"fault {fault.reference} {fault.status} at {local_text(at, tz)}{also}{who}")
         click.echo(f"next: {clock_text(fault, now, tz)}")
 
 

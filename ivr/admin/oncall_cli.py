@@ -8,12 +8,11 @@ repeats are refused rather than guessed.
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.times import parse_instant
+from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.paging.rota import WEEKDAYS, Rota, first_handover, parse_weekday, slot_at
 from ivr.store.models import utcnow
 from ivr.store.paging import (
@@ -39,16 +38,6 @@ def parse_hhmm(value: str) -> time:
         raise click.BadParameter(
             f"{value!r} is not a time of day (HH:MM, e.g. 09:00)", param_hint="'--handover'"
         ) from None
-
-
-def _local(moment: datetime | None, tz: ZoneInfo) -> str:
-    if moment is None:
-        return "-"
-    return f"{moment.astimezone(tz):%a %d %b %Y %H:%M %Z}"
-
-
-def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
-    return None if moment is None else moment.astimezone(tz).isoformat()
 
 
 @click.group()
@@ -121,7 +110,7 @@ def rota_set(
         f"rota set: {', '.join(new.engineers)}; handover {WEEKDAYS[weekday]} "
         f"{handover:%H:%M} {tz.key}, every {period_days} days"
     )
-    click.echo(f"first handover {_local(start, tz)} to {new.engineers[0]}")
+    click.echo(f"first handover {local_text(start, tz)} to {new.engineers[0]}")
 
 
 @rota.command("show")
@@ -154,13 +143,13 @@ def rota_show(app: AppContext, as_json: bool) -> None:
         echo_json(
             {
                 "engineers": list(current.engineers),
-                "start": _iso(current.start, tz),
+                "start": local_iso(current.start, tz),
                 "handover": f"{current.handover:%H:%M}",
                 "weekday": WEEKDAYS[current.weekday],
                 "period_days": current.period_days,
                 "timezone": tz.key,
                 "turns": [
-                    {"engineer": name, "from": _iso(starts, tz), "to": _iso(ends, tz)}
+                    {"engineer": name, "from": local_iso(starts, tz), "to": local_iso(ends, tz)}
                     for name, starts, ends in turns
                 ],
                 "overrides": overrides,
@@ -170,17 +159,19 @@ def rota_show(app: AppContext, as_json: bool) -> None:
     click.echo(f"engineers: {', '.join(current.engineers)}")
     click.echo(
         f"handover:  {WEEKDAYS[current.weekday]} {current.handover:%H:%M} {tz.key}, "
-        f"every {current.period_days} days, from {_local(current.start, tz)}"
+        f"every {current.period_days} days, from {local_text(current.start, tz)}"
     )
     click.echo("turns (rota only, before overrides):")
     for name, starts, ends in turns:
-        click.echo(f"  {_local(starts, tz)} - {_local(ends, tz)}  {name}")
+        click.echo(f"  {local_text(starts, tz)} - {local_text(ends, tz)}  {name}")
     if overrides:
         click.echo("overrides:")
         for row in overrides:
             cover_from = datetime.fromisoformat(str(row["from"]))
             cover_to = datetime.fromisoformat(str(row["to"]))
-            click.echo(f"  {_local(cover_from, tz)} - {_local(cover_to, tz)}  {row['engineer']}")
+            click.echo(
+                f"  {local_text(cover_from, tz)} - {local_text(cover_to, tz)}  {row['engineer']}"
+            )
 
 
 @oncall.command("override")
@@ -199,7 +190,9 @@ def override(app: AppContext, engineer: str, from_text: str, to_text: str) -> No
             name = row.engineer.name
     except PagingError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"override: {name} on call from {_local(starts_at, tz)} to {_local(ends_at, tz)}")
+    click.echo(
+        f"override: {name} on call from {local_text(starts_at, tz)} to {local_text(ends_at, tz)}"
+    )
 
 
 @oncall.command("now")
@@ -220,18 +213,18 @@ def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "at": _iso(at, tz),
+                "at": local_iso(at, tz),
                 "on_call": answer.engineer,
                 "source": answer.source,
-                "until": _iso(answer.until, tz),
+                "until": local_iso(answer.until, tz),
                 "chain": list(answer.chain),
             }
         )
         return
     if answer.engineer is None:
-        click.echo(f"nobody is on call at {_local(at, tz)}")
+        click.echo(f"nobody is on call at {local_text(at, tz)}")
         return
-    until = f" until {_local(answer.until, tz)}" if answer.until is not None else ""
+    until = f" until {local_text(answer.until, tz)}" if answer.until is not None else ""
     click.echo(f"{answer.engineer} ({answer.source}){until}")
     if len(answer.chain) > 1:
         click.echo(f"then: {', '.join(answer.chain[1:])}")

@@ -8,12 +8,11 @@ while a caller waits.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.times import parse_instant
+from ivr.admin.times import local_text, parse_instant
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.store.outages import (
     OutageError,
@@ -28,10 +27,6 @@ from ivr.store.outages import (
 def now_utc() -> datetime:
     """The real clock: the only place `ivr outages` reads it (tests replace this)."""
     return datetime.now(UTC)
-
-
-def _local(value: datetime, tz: ZoneInfo) -> str:
-    return f"{value.astimezone(tz):%a %d %b %Y %H:%M %Z}"
 
 
 def prepare_message(app: AppContext, message: str) -> None:
@@ -62,13 +57,15 @@ def add(app: AppContext, from_text: str, to_text: str, message: str) -> None:
             raise click.ClickException(str(exc)) from None
         others = overlapping(session, outage)
         outage_id, text = outage.id, outage.message
-    click.echo(f"added outage {outage_id}: {_local(starts_at, tz)} to {_local(ends_at, tz)}")
+    click.echo(
+        f"added outage {outage_id}: {local_text(starts_at, tz)} to {local_text(ends_at, tz)}"
+    )
     if ends_at <= now:
         click.echo("note: this outage is already over; callers will not hear it", err=True)
     for other in others:
         click.echo(
-            f"note: overlaps outage {other.id} ({_local(other.starts_at, tz)} to "
-            f"{_local(other.ends_at, tz)}); while both are current callers hear the one "
+            f"note: overlaps outage {other.id} ({local_text(other.starts_at, tz)} to "
+            f"{local_text(other.ends_at, tz)}); while both are current callers hear the one "
             "that started last",
             err=True,
         )
@@ -107,7 +104,7 @@ def list_(app: AppContext, include_past: bool, as_json: bool) -> None:
         else:
             state = "next"
         click.echo(
-            f"{row['id']:>4}  {state:<4}  {_local(starts, tz)} to {_local(ends, tz)}  "
+            f"{row['id']:>4}  {state:<4}  {local_text(starts, tz)} to {local_text(ends, tz)}  "
             f"{row['message']}"
         )
     if not rows:

@@ -7,27 +7,16 @@ so an operator's answer here is the answer the pager works to.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.times import parse_instant
+from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.flow.events import Priority
 from ivr.sla import SLA_RULES, BusinessCalendar, deadlines
 from ivr.sla_report import FaultTimes, Month, sla_report
 from ivr.store.faults import list_faults
 from ivr.store.models import Fault
-
-
-def _text(moment: datetime | None, tz: ZoneInfo) -> str:
-    if moment is None:
-        return "none (issue dependent)"
-    return f"{moment.astimezone(tz):%a %d %b %Y %H:%M %Z}"
-
-
-def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
-    return None if moment is None else moment.astimezone(tz).isoformat()
 
 
 @click.group()
@@ -68,11 +57,11 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
         "resolve_by": result.resolve_by,
     }
     if as_json:
-        echo_json({"priority": level.value, **{k: _iso(v, tz) for k, v in rows.items()}})
+        echo_json({"priority": level.value, **{k: local_iso(v, tz) for k, v in rows.items()}})
         return
     click.echo(f"{'priority':>14}: {level.value}")
     for key, value in rows.items():
-        click.echo(f"{key:>14}: {_text(value, tz)}")
+        click.echo(f"{key:>14}: {local_text(value, tz, none='none (issue dependent)')}")
 
 
 def now_utc() -> datetime:

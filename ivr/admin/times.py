@@ -33,3 +33,15 @@ def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
             param_hint=param_hint,
         )
     return first
+
+
+def local_text(moment: datetime | None, tz: ZoneInfo, none: str = "-") -> str:
+    """An instant as people read it in the configured zone, e.g. "Mon 30 Nov 2026 09:00 GMT"."""
+    if moment is None:
+        return none
+    return f"{moment.astimezone(tz):%a %d %b %Y %H:%M %Z}"
+
+
+def local_iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the local UTC offset, for --json output."""
+    return None if moment is None else moment.astimezone(tz).isoformat()
