@@ -531,11 +531,22 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
     # lost are those the victim had in progress (their log rows never
     # closed); every other call got its reference.
     code, succeeded, failed = batch.wait()
-    rows = cluster.query(
+    done_elsewhere: set[str] = set().union(
+        *(committed(line.output, "kill-") for name, line in survivors.items())
+    )
+    by_call = (
         "SELECT sip_call_id, bool_or(ended_at IS NULL), bool_or(fault_reference IS NOT NULL"
         " AND ended_at IS NOT NULL) FROM calls WHERE sip_call_id LIKE 'kill-%%'"
         " GROUP BY sip_call_id"
     )
+    # SIPp is done when it has answered the last BYE; a survivor closes that
+    # call's row a moment later, so wait for the survivors' rows to close.
+    wait_until(
+        lambda: done_elsewhere <= {call for call, _open, done in cluster.query(by_call) if done},
+        timeout=15,
+        what="the survivors close the rows of the calls they took",
+    )
+    rows = cluster.query(by_call)
     assert len(rows) == 30, rows
     lost = {call_id for call_id, _open, done in rows if not done}
     assert lost, "the victim was killed with calls in progress"
