@@ -10,7 +10,7 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.paging.policy import Step
 from ivr.store.faults import find_fault
-from ivr.store.paging import Page, list_pages, page_as_dict
+from ivr.store.paging import REMINDER, Page, list_pages, page_as_dict
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
@@ -31,7 +31,8 @@ def _page_lines(page: Page, tz: ZoneInfo) -> list[str]:
     elif status == "failed":
         status = "FAILED: nobody acknowledged"
     faults = ", ".join(f.reference for f in page.faults)
-    lines = [f"page {page.id}  fault {faults}  {status}"]
+    kind = f"reminder to {page.target}  " if page.kind == REMINDER else ""
+    lines = [f"page {page.id}  {kind}fault {faults}  {status}"]
     for attempt in page.attempts:
         sip = f" {attempt.sip_status}" if attempt.sip_status is not None else ""
         detail = f"  ({attempt.detail})" if attempt.detail else ""

@@ -47,9 +47,15 @@ class PageSettings:
     key_timeout: float = 5.0  # seconds after the last play to wait for a key
 
 
-def page_message(faults: list[PagedFault], now_local: datetime) -> list[SpeechPart]:
-    """The page: critical fault, customer, each reference, when, from which number."""
-    parts: list[SpeechPart] = [Prompt("page_intro")]
+def page_message(
+    faults: list[PagedFault], now_local: datetime, *, reminder: bool = False
+) -> list[SpeechPart]:
+    """The page: critical fault, customer, each reference, when, from which number.
+
+    A reminder opens by saying the fault was acknowledged and its response is
+    now due, so the engineer knows it is not a new fault.
+    """
+    parts: list[SpeechPart] = [Prompt("page_reminder_intro" if reminder else "page_intro")]
     first = faults[0]
     if first.customer:
         parts += [Prompt("page_customer"), Text(first.customer)]

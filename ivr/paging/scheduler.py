@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +28,7 @@ from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import DialOutcome, DialResult
 from ivr.store.db import Database
 from ivr.store.paging import (
+    REMINDER,
     LeaseLost,
     Page,
     PagingError,
@@ -74,6 +75,7 @@ class StepWork:
     ring_seconds: float
     faults: list[PagedFault]
     detail: str
+    reminder: bool = False
 
 
 class PagingScheduler:
@@ -159,10 +161,10 @@ class PagingScheduler:
                 except (LeaseLost, PagingError) as exc:
                     log.error("page %d: %s", page.id, exc)
                     continue
-                work.append(self._work_for(page.id, attempt, page.faults))
+                work.append(self._work_for(page, attempt))
         return work
 
-    def _work_for(self, page_id: int, attempt: AttemptRow, faults: list[Any]) -> StepWork:
+    def _work_for(self, page: Page, attempt: AttemptRow) -> StepWork:
         level = self.policy.levels[attempt.level]
         uri: str | None = None
         detail = attempt.detail
@@ -181,10 +183,17 @@ class PagingScheduler:
                 cli=f.cli,
                 reported_at=f.reported_at.astimezone(self.tz),
             )
-            for f in faults
+            for f in page.faults
         ]
         return StepWork(
-            page_id, attempt.id, attempt.engineer_name, uri, level.ring_seconds, paged, detail
+            page.id,
+            attempt.id,
+            attempt.engineer_name,
+            uri,
+            level.ring_seconds,
+            paged,
+            detail,
+            reminder=page.kind == REMINDER,
         )
 
     def _record(
@@ -198,7 +207,8 @@ class PagingScheduler:
                 finish_attempt(session, attempt, result, now, sip_status=status, detail=detail)
             else:
                 result = AttemptResult(attempt.result)
-            advance(session, page, after(self.policy, page.step, result), now)
+            decision = after(self.policy, page.step, result)
+            advance(session, page, decision, now, remind=self.policy.ack_timeout)
             log.info(
                 "page %d step %s: %s (%s) -> page %s",
                 page.id,
@@ -263,7 +273,9 @@ class PagingScheduler:
         dialled = await self.dialer.dial(work.uri, work.ring_seconds)
         if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
             return DIAL_RESULTS[dialled.outcome], dialled.sip_status, dialled.reason
-        message = page_message(work.faults, self.clock().astimezone(self.tz))
+        message = page_message(
+            work.faults, self.clock().astimezone(self.tz), reminder=work.reminder
+        )
         flow = PageFlow(message, self.page_settings)
         runner = FlowRunner(dialled.call, flow, self.speech)
         try:

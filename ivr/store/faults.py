@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.sla import Deadlines, next_deadline
-from ivr.store.models import Fault
+from ivr.store.models import Fault, utcnow
+from ivr.store.paging import cancel_reminders
 
 REFERENCE_DIGITS = 6
 
@@ -139,6 +140,8 @@ def progress_fault(
         fault.resolved_at = at
     fault.status = target
     session.flush()
+    if fault.responded_at is not None:
+        cancel_reminders(session, fault, utcnow())
     return fault
 
 

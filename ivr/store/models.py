@@ -110,7 +110,6 @@ class Fault(Base):
     call: Mapped[CallRecord | None] = relationship()
 
 
-
 class Recording(Base):
     """A caller's spoken description of a fault: a WAV file and what proves it intact."""
 

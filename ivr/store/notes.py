@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ivr.store.models import Base, Fault, UtcDateTime, utcnow
+from ivr.store.paging import cancel_reminders
 
 NOTE = "note"
 ACKNOWLEDGED = "acknowledged"
@@ -97,6 +98,7 @@ def respond(
         fault.acknowledged_by = author
     fault.responded_at = now
     fault.status = RESPONDED
+    cancel_reminders(session, fault, now)
     return _record(session, fault, RESPONDED, author, body, now)
 
 
@@ -112,6 +114,7 @@ def resolve(
         fault.responded_at = now
     fault.resolved_at = now
     fault.status = RESOLVED
+    cancel_reminders(session, fault, now)
     return _record(session, fault, RESOLVED, author, body, now)
 
 

@@ -17,6 +17,7 @@ database error rather than a hope.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,10 +63,19 @@ from ivr.paging.rota import (
 )
 from ivr.store.models import Base, Fault, UtcDateTime, utcnow
 
+log = logging.getLogger(__name__)
+
 ACTIVE = "active"
 ACKNOWLEDGED = "acknowledged"
 FAILED = "failed"
 CANCELLED = "cancelled"
+
+# What a page is for. An alert is opened when a fault is reported; a
+# reminder is opened when an alert is acknowledged, due at the faults'
+# response deadline, and rings the engineer who acknowledged (its `target`)
+# before walking the rest of the policy: an acknowledgement timeout.
+ALERT = "alert"
+REMINDER = "reminder"
 
 FAULT_PAGE_FAILED = "page_failed"
 
@@ -163,6 +173,9 @@ class Page(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=ALERT, server_default=ALERT)
+    # The engineer a reminder rings first: whoever acknowledged the alert.
+    target: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(12), default=ACTIVE)
     repeat: Mapped[int] = mapped_column(default=0)
     level: Mapped[int] = mapped_column(default=0)
@@ -409,7 +422,7 @@ def _active_page_for(session: Session, fault: Fault) -> Page | None:
     return session.scalar(
         select(Page)
         .join(PageFault, PageFault.page_id == Page.id)
-        .where(PageFault.fault_id == fault.id, Page.status == ACTIVE)
+        .where(PageFault.fault_id == fault.id, Page.status == ACTIVE, Page.kind == ALERT)
     )
 
 
@@ -419,6 +432,7 @@ def open_page(session: Session, fault: Fault, now: datetime) -> Page:
     Idempotent for the same fault, so the service may retry after an error
     without paging twice. A second fault from the same customer while their
     first is still being paged joins that page: one engineer, both references.
+    (Never a reminder, which may be hours away: a new fault is paged now.)
     Whether the fault's priority pages at all is the caller's decision
     (`Policy.pages`).
     """
@@ -432,7 +446,7 @@ def open_page(session: Session, fault: Fault, now: datetime) -> Page:
             select(Page)
             .join(PageFault, PageFault.page_id == Page.id)
             .join(Fault, Fault.id == PageFault.fault_id)
-            .where(Page.status == ACTIVE, Fault.customer == fault.customer)
+            .where(Page.status == ACTIVE, Page.kind == ALERT, Fault.customer == fault.customer)
             .order_by(Page.id)
             .limit(1)
         )
@@ -458,8 +472,13 @@ def _lease_free(now: datetime) -> Any:
 
 
 def _moot(page: Page) -> bool:
-    """Every fault on the page was acknowledged some other way (the CLI, the web page)."""
-    return bool(page.faults) and all(f.acknowledged_at is not None for f in page.faults)
+    """Nothing is left to page for: an alert's faults were all acknowledged some
+    other way (the CLI, the web page), a reminder's were all responded to."""
+    if not page.faults:
+        return False
+    if page.kind == REMINDER:
+        return all(f.responded_at is not None or f.resolved_at is not None for f in page.faults)
+    return all(f.acknowledged_at is not None for f in page.faults)
 
 
 def claim_due_pages(
@@ -561,7 +580,10 @@ def begin_attempt(
     if _attempt_at(session, page, step) is not None:
         raise StepAlreadyAttempted(f"page {page.id} has already attempted {step}")
     level = policy.levels[step.level]
-    name = target_for(level, chain_at(session, now), step.attempt)
+    if page.kind == REMINDER and page.target and step.repeat == 0 and step.level == 0:
+        name: str | None = page.target  # who acknowledged is asked first, then the policy
+    else:
+        name = target_for(level, chain_at(session, now), step.attempt)
     attempt = PageAttempt(
         page_id=page.id,
         repeat=step.repeat,
@@ -626,13 +648,17 @@ def _close(page: Page, status: str, now: datetime) -> None:
     page.lease_until = None
 
 
-def advance(session: Session, page: Page, decision: Decision, now: datetime) -> Page:
+def advance(
+    session: Session, page: Page, decision: Decision, now: datetime, *, remind: bool = False
+) -> Page:
     """Apply the policy's decision to the page and, when it ends, to its faults.
 
     Acknowledged fills the faults' acknowledgement (who and when: the SLA
-    clock reads it) unless someone acknowledged them already. Exhausted
-    marks still-open faults page_failed, which the fault list shows loudly.
-    The lease is released either way, so the next step is claimed afresh.
+    clock reads it) unless someone acknowledged them already; with `remind`
+    (the policy's ack_timeout) an acknowledged alert also opens a reminder
+    for its response deadline. Exhausted marks still-open faults
+    page_failed, which the fault list shows loudly. The lease is released
+    either way, so the next step is claimed afresh.
     """
     if page.status != ACTIVE:
         raise PagingError(f"page {page.id} is {page.status}, not active")
@@ -648,6 +674,8 @@ def advance(session: Session, page: Page, decision: Decision, now: datetime) -> 
                 fault.acknowledged_by = who
             if fault.status == "open":
                 fault.status = "acknowledged"
+        if remind and page.kind == ALERT and who is not None:
+            open_reminder(session, page, who, now)
     elif isinstance(decision, Next):
         if decision.step <= page.step:
             raise PagingError(
@@ -668,6 +696,70 @@ def advance(session: Session, page: Page, decision: Decision, now: datetime) -> 
                 fault.status = FAULT_PAGE_FAILED
     session.flush()
     return page
+
+
+def open_reminder(session: Session, alert: Page, engineer: str, now: datetime) -> Page | None:
+    """Page `engineer` again at the response deadline of the alert's faults, unless met.
+
+    Due at the earliest deadline among the faults still owing a response;
+    None when no fault owes one that is still ahead (acknowledging after
+    the response deadline needs no reminder that it has passed: the fault
+    list already shows it overdue).
+    """
+    owed = [
+        f
+        for f in alert.faults
+        if f.responded_at is None
+        and f.resolved_at is None
+        and f.respond_by is not None
+        and f.respond_by > now
+    ]
+    if not owed:
+        return None
+    due = min(f.respond_by for f in owed if f.respond_by is not None)
+    reminder = Page(
+        fault_id=owed[0].id,
+        kind=REMINDER,
+        target=engineer,
+        status=ACTIVE,
+        next_action_at=due,
+        created_at=now,
+    )
+    session.add(reminder)
+    session.flush()
+    for fault in owed:
+        session.add(PageFault(page_id=reminder.id, fault_id=fault.id, joined_at=now))
+    session.flush()
+    log.info(
+        "page %d: reminder page %d will ring %s at %s unless the fault is responded to",
+        alert.id,
+        reminder.id,
+        engineer,
+        due.isoformat(timespec="seconds"),
+    )
+    return reminder
+
+
+def cancel_reminders(session: Session, fault: Fault, now: datetime) -> list[Page]:
+    """Stop the reminders a response to `fault` has made pointless.
+
+    A reminder being called right now (leased) is left alone: its call is
+    recorded as usual and the page is found moot when it is next claimed.
+    """
+    if fault.id is None:
+        return []
+    reminders = session.scalars(
+        select(Page)
+        .join(PageFault, PageFault.page_id == Page.id)
+        .where(
+            PageFault.fault_id == fault.id,
+            Page.status == ACTIVE,
+            Page.kind == REMINDER,
+            _lease_free(now),
+        )
+    ).all()
+    cancelled = [cancel_page(session, page, now) for page in reminders if _moot(page)]
+    return cancelled
 
 
 def cancel_page(session: Session, page: Page, now: datetime) -> Page:
@@ -710,7 +802,7 @@ def recover_interrupted(
             raise PagingError(
                 f"page {page.id} is at {page.step}, which the [paging] policy no longer has"
             )
-        advance(session, page, after(policy, page.step, result), now)
+        advance(session, page, after(policy, page.step, result), now, remind=policy.ack_timeout)
         moved.append(page)
     return moved
 
@@ -735,7 +827,8 @@ def take_over(session: Session, page: Page, policy: Policy, now: datetime) -> Pa
             now,
             detail="the node making this call stopped during it",
         )
-    return advance(session, page, after(policy, page.step, AttemptResult(attempt.result)), now)
+    decision = after(policy, page.step, AttemptResult(attempt.result))
+    return advance(session, page, decision, now, remind=policy.ack_timeout)
 
 
 def pending_pages(session: Session) -> list[Page]:
@@ -818,6 +911,8 @@ def page_as_dict(page: Page) -> dict[str, object]:
     return {
         "id": page.id,
         "faults": [f.reference for f in page.faults],
+        "kind": page.kind,
+        "target": page.target,
         "status": page.status,
         "step": {"repeat": page.repeat, "level": page.level, "attempt": page.attempt},
         "next_action_at": _iso(page.next_action_at),

@@ -144,14 +144,20 @@ class FaultLine:
             [
                 *self.command_prefix,
                 "sipp",
-                "-sf", str(SCENARIOS / scenario),
-                "-i", "127.0.0.1",
-                "-p", str(port),
-                "-mp", str(free_udp_port()),
-                "-m", str(calls),
+                "-sf",
+                str(SCENARIOS / scenario),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-mp",
+                str(free_udp_port()),
+                "-m",
+                str(calls),
                 "-nostdin",
                 "-trace_err",
-                "-error_file", str(self.workdir / f"phone-{port}-errors.log"),
+                "-error_file",
+                str(self.workdir / f"phone-{port}-errors.log"),
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -321,4 +327,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in item.nodeid.split("/"):
             item.add_marker(pytest.mark.e2e)
-

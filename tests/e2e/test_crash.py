@@ -66,14 +66,18 @@ def test_kill_9_at_many_points_loses_nothing(fault_line_factory: Any) -> None:
         assert fault["acknowledge_by"] and fault["respond_by"] and fault["resolve_by"]
         assert fault["priority"] == "critical"
 
-    def all_pages_done() -> bool:
+    def all_alerts_done() -> bool:
         pages = line.ivr_json("pages", "list")
-        return all(page["status"] != "active" for page in pages)
+        return all(page["status"] != "active" for page in pages if page["kind"] == "alert")
 
-    line.wait_until(all_pages_done, timeout=90)
+    line.wait_until(all_alerts_done, timeout=90)
     for reference in faults:
         pages = line.ivr_json("pages", "list", "--fault", reference)
-        assert len(pages) == 1, f"fault {reference} has {len(pages)} pages"
-        assert pages[0]["status"] == "acknowledged"
-        steps = [tuple(a["step"].values()) for a in pages[0]["attempts"]]
+        alerts = [page for page in pages if page["kind"] == "alert"]
+        assert len(alerts) == 1, f"fault {reference} has {len(alerts)} pages"
+        assert alerts[0]["status"] == "acknowledged"
+        steps = [tuple(a["step"].values()) for a in alerts[0]["attempts"]]
         assert len(steps) == len(set(steps)), f"a step of {reference}'s page was dialled twice"
+        # Its acknowledgement timeout is set once, for the response deadline.
+        reminders = [(p["kind"], p["status"], p["target"]) for p in pages if p is not alerts[0]]
+        assert reminders == [("reminder", "active", alerts[0]["acknowledged_by"])]

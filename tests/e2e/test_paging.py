@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import signal
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
+
+from ivr.store.db import Database
+from ivr.store.paging import Page
 from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
 from tests.e2e.test_spine import assert_sipp_ok
 
@@ -123,6 +127,52 @@ def test_page_resumes_after_kill_9_without_calling_a_step_twice(fault_line_facto
         ("alice", "busy", 486),
         ("bob", "acknowledged", 200),
     ]
+
+
+def test_an_acknowledged_fault_not_responded_to_rings_the_acknowledger_again(
+    fault_line_factory: Any, database: str
+) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    engineers(line, line.phone("engineer_presses_1.xml", 2), line.phone("engineer_busy.xml", 5))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"reminder page \d+ will ring alice at ")
+    (reminder,) = [p for p in pages(line, fault["reference"]) if p["kind"] == "reminder"]
+    due = datetime.fromisoformat(reminder["next_action_at"])
+    assert due == datetime.fromisoformat(fault["respond_by"])
+    # The response deadline is hours away: bring it to now, as if those hours
+    # had passed with nobody responding. The service finds it due by itself.
+    db = Database(database)
+    with db.sessions.begin() as session:
+        session.execute(
+            update(Page).where(Page.id == reminder["id"]).values(next_action_at=datetime.now(UTC))
+        )
+    db.dispose()
+    line.wait_for_output(r"acknowledged \(alice\) -> page acknowledged", count=2)
+    found = {p["kind"]: p for p in pages(line, fault["reference"])}
+    assert [(a["engineer"], a["result"]) for a in found["alert"]["attempts"]] == [
+        ("alice", "acknowledged")
+    ]
+    assert [(a["engineer"], a["result"]) for a in found["reminder"]["attempts"]] == [
+        ("alice", "acknowledged")
+    ]
+    assert found["reminder"]["status"] == "acknowledged"
+    assert len(found) == 2, "acknowledging a reminder sets no further reminder"
+
+
+def test_responding_in_time_cancels_the_reminder(fault_line_factory: Any) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    engineers(line, line.phone("engineer_presses_1.xml"), line.phone("engineer_busy.xml", 5))
+    line.start()
+    fault = report_critical(line)
+    line.wait_for_output(r"reminder page \d+ will ring alice at ")
+    line.ivr("faults", "respond", fault["reference"])
+    statuses = {p["kind"]: p["status"] for p in pages(line, fault["reference"])}
+    assert statuses == {"alert": "acknowledged", "reminder": "cancelled"}
+
+
+def pages(line: FaultLine, reference: str) -> list[dict[str, Any]]:
+    return list(line.ivr_json("pages", "list", "--fault", reference))
 
 
 def test_page_test_rings_an_engineer_by_hand(fault_line_factory: Any) -> None:

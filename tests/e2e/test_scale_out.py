@@ -522,8 +522,11 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
         name: sum("calling alice" in text for text in line.output) for name, line in nodes.items()
     }
     assert calling == {name: int(name in (victim_name, taker)) for name in nodes}, calling
-    assert cluster.query("SELECT status, acknowledged_by, lease_owner FROM pages") == [
-        ("acknowledged", "alice", None)
+    assert cluster.query(
+        "SELECT kind, status, acknowledged_by, target, lease_owner FROM pages ORDER BY id"
+    ) == [
+        ("alert", "acknowledged", "alice", None, None),
+        ("reminder", "active", None, "alice", None),  # at the fault's response deadline
     ]
     timings["page"] = time.monotonic() - mark
 

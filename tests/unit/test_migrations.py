@@ -239,3 +239,28 @@ def test_a_database_from_a_newer_version_is_refused_clearly(database: Database) 
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(migrations.MigrationError, match="9999.*newer version"):
         database.create_schema()
+
+
+def test_pages_made_before_reminders_become_alerts(database: Database) -> None:
+    """0002 gives every page that existed before it the kind it was: an alert."""
+    migrations.upgrade(database.engine, "0001")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO faults (id, reference, priority, status, reported_at)"
+                " VALUES (1, '100001', 'critical', 'open', :at)"
+            ),
+            {"at": datetime(2026, 1, 7, 3, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO pages (id, fault_id, status, repeat, level, attempt, created_at)"
+                " VALUES (1, 1, 'active', 0, 0, 0, :at)"
+            ),
+            {"at": datetime(2026, 1, 7, 3, tzinfo=UTC)},
+        )
+    database.create_schema()
+    with database.engine.connect() as connection:
+        assert migrations.current(connection) == HEAD
+        rows = connection.execute(text("SELECT kind, target FROM pages")).all()
+    assert [tuple(row) for row in rows] == [("alert", None)]

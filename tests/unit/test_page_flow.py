@@ -43,6 +43,12 @@ def test_message_names_customer_reference_time_and_number() -> None:
     assert parts[-1] == Prompt("page_options")
 
 
+def test_a_reminder_says_so_first_then_the_same_details() -> None:
+    parts = page_message([FAULT], NOW, reminder=True)
+    assert parts[0] == Prompt("page_reminder_intro")
+    assert parts[1:] == page_message([FAULT], NOW)[1:]
+
+
 def test_joined_faults_are_all_read_out() -> None:
     second = PagedFault("555666", "Acme Widgets Ltd", "+442079460000", REPORTED)
     parts = page_message([FAULT, second], NOW)

@@ -30,7 +30,7 @@ from ivr.admin.web.reports import (
 from ivr.store.calls import CallFilter, filtered_calls
 from ivr.store.models import CallRecord, Fault, Recording
 from ivr.store.notes import FaultNote, list_notes
-from ivr.store.paging import FAULT_PAGE_FAILED, Page, list_pages, pending_pages
+from ivr.store.paging import FAULT_PAGE_FAILED, REMINDER, Page, list_pages, pending_pages
 
 UNRESOLVED = ("open", "acknowledged", "responded", FAULT_PAGE_FAILED)
 
@@ -275,7 +275,12 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
     )
     pages = list_pages(session, fault.reference)
     for page in pages:
-        entries.append(Entry(page.created_at, "page", f"Paging started (page {page.id})"))
+        if page.kind == REMINDER:
+            due = "" if page.next_action_at is None else " due at the response deadline"
+            title = f"Reminder to {page.target or 'the acknowledger'}{due} (page {page.id})"
+        else:
+            title = f"Paging started (page {page.id})"
+        entries.append(Entry(page.created_at, "page", title))
         for attempt in page.attempts:
             parts = [
                 f"round {attempt.repeat + 1}, level {attempt.level + 1}, try {attempt.attempt + 1}"
@@ -298,6 +303,8 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
             )
         if page.ended_at is not None and page.status in _PAGE_END:
             kind, title = _PAGE_END[page.status]
+            if page.kind == REMINDER and page.status == "cancelled":
+                title = "Reminder stopped (the fault was responded to)"
             entries.append(Entry(page.ended_at, kind, title, who=page.acknowledged_by))
     for recording in session.scalars(
         select(Recording).where(Recording.fault_id == fault.id).order_by(Recording.id)
