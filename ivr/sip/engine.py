@@ -8,7 +8,8 @@ The engine's known traps are handled here, once:
 - a spurious re-INVITE on inbound calls unless video is off (video_codecs=none);
 - INVITEs to any number other than the account user get 404 unless catchall=yes;
 - incoming headers are visible only when listed in expose_headers;
-- the transport source of a request is not reported: see source_tracker.
+- the transport source of a request is not reported: see source_tracker;
+- SIP INFO with application/dtmf is answered 488 and its digit dropped: see info_dtmf.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import split_status
 
 from ivr.sip.digits import DigitInput
+from ivr.sip.info_dtmf import InfoDigitRelay
 from ivr.sip.player import play_pcm
 from ivr.sip.source_tracker import SourceTracker
 
@@ -104,7 +106,7 @@ class ActiveCall:
         elif event.event is Event.CALL_DTMF_START and event.text:
             # Key-down: a barge-in stops the prompt as the key is pressed.
             # The engine reports RFC 4733 and SIP INFO digits here once each.
-            self._digits.signalled(event.text)
+            self.signalled_digit(event.text)
         elif event.event is Event.CALL_CLOSED:
             self._mark_closed(event.text or "")
 
@@ -117,6 +119,11 @@ class ActiveCall:
             self._established.set_result(False)
         for closed in list(self._closed_listeners):
             closed(reason)
+
+    def signalled_digit(self, key: str) -> None:
+        """A key signalled out of band (RFC 4733 or SIP INFO), not heard in the audio."""
+        if not self.closed:
+            self._digits.signalled(key)
 
     def on_digit(self, listener: Callable[[str], None]) -> None:
         self._digit_listeners.append(listener)
@@ -235,6 +242,7 @@ class SipEngine:
         self._runtime: Runtime | None = None
         self._ua: UserAgent | None = None
         self.sources: SourceTracker | None = None
+        self._info_digits: InfoDigitRelay | None = None
         # CALL_CLOSED reasons by call handle, seen runtime-wide: a final
         # response that lands within a few ms of an outbound INVITE can close
         # the call before dial() has returned the Call that would hear it.
@@ -249,6 +257,8 @@ class SipEngine:
         trace.setLevel(logging.DEBUG)
         trace.propagate = False  # the trace is ours to read, not to print
         trace.addHandler(self.sources)
+        self._info_digits = InfoDigitRelay(loop)
+        trace.addHandler(self._info_digits)
 
         s = self.settings
         config = Config(
@@ -283,7 +293,16 @@ class SipEngine:
 
     def _track(self, call: ActiveCallT) -> ActiveCallT:
         self._live.add(call)
-        call.on_closed(lambda _reason: self._live.discard(call))
+        relay = self._info_digits
+        if relay is not None and call.call_id:
+            relay.listen(call.call_id, call.signalled_digit)
+
+        def closed(_reason: str) -> None:
+            self._live.discard(call)
+            if relay is not None:
+                relay.forget(call.call_id)
+
+        call.on_closed(closed)
         return call
 
     async def _pump_received_audio(self) -> None:
@@ -340,5 +359,7 @@ class SipEngine:
         if self._runtime is not None:
             await self._runtime.close()
             self._runtime = None
-        if self.sources is not None:
-            logging.getLogger("baresip.native.sip").removeHandler(self.sources)
+        trace = logging.getLogger("baresip.native.sip")
+        for handler in (self.sources, self._info_digits):
+            if handler is not None:
+                trace.removeHandler(handler)

@@ -54,6 +54,18 @@ def test_inband_keys_report_a_fault_and_a_hang_up_keeps_the_description(
     assert rms > 300, "the description is not silence"
 
 
+def test_info_with_application_dtmf_counts_though_the_engine_answers_488(
+    fault_line: FaultLine,
+) -> None:
+    result = fault_line.sipp("caller_info_dtmf.xml", [(KNOWN_NUMBER, "", "Acme desk")])
+    assert_sipp_ok(fault_line, "caller_info_dtmf.xml", result)
+    (call,) = fault_line.ivr_json("calls", "list")
+    assert call["digits"].startswith("31")  # the choice, the confirmation: once each
+    assert call["outcome"] == "reported"
+    (fault,) = fault_line.ivr_json("faults", "list")
+    assert fault["priority"] == "critical"
+
+
 def test_payload_type_101_and_a_wrong_key_then_info(fault_line: FaultLine) -> None:
     result = fault_line.sipp("caller_pt101_info.xml", [(KNOWN_NUMBER, "", "Acme desk")])
     assert_sipp_ok(fault_line, "caller_pt101_info.xml", result)
