@@ -164,7 +164,8 @@ def _page_until(
                 ended,
                 sip_status=487 if result.value == "no_answer" else None,
             )
-        advance(session, page, after(policy, page.step, AttemptResult(attempt.result)), ended)
+        decision = after(policy, page.step, AttemptResult(attempt.result))
+        advance(session, page, decision, ended, remind=policy.ack_timeout)
         at = page.next_action_at or ended
     return page
 

@@ -236,6 +236,12 @@ def test_respond_resolve_and_notes(admin: TestClient, db: Database) -> None:
         assert fault.responded_at == NOW and fault.resolved_at == NOW
 
 
+def test_the_timeline_shows_the_reminder_a_response_stopped(admin: TestClient) -> None:
+    html = admin.get(f"/faults/{RESOLVED_REF}").text
+    assert re.search(r"Reminder set: [A-Z][a-z]+ [A-Z][a-z]+ is rung again at the response", html)
+    assert "Reminder stopped (the fault was responded to)" in html
+
+
 def test_an_action_that_does_not_apply_says_why(admin: TestClient, db: Database) -> None:
     page = act(admin, RESOLVED_REF, "acknowledge")
     assert "resolved" in page and "cannot" in page

@@ -276,8 +276,8 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
     pages = list_pages(session, fault.reference)
     for page in pages:
         if page.kind == REMINDER:
-            due = "" if page.next_action_at is None else " due at the response deadline"
-            title = f"Reminder to {page.target or 'the acknowledger'}{due} (page {page.id})"
+            who = page.target or "the engineer who acknowledged"
+            title = f"Reminder set: {who} is rung again at the response deadline (page {page.id})"
         else:
             title = f"Paging started (page {page.id})"
         entries.append(Entry(page.created_at, "page", title))
