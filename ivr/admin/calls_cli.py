@@ -2,24 +2,92 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
+from typing import TextIO
 
 import click
 
+from ivr.admin.cdr import COLUMNS, cdr_row
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import parse_instant
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Outcome
-from ivr.store.calls import CallFilter, call_as_dict, list_calls
+from ivr.store.calls import CallFilter, call_as_dict, iter_calls, list_calls
 
 
 def _instant(app: AppContext, value: str | None, name: str) -> datetime | None:
     return None if value is None else parse_instant(value, app.config.timezone, f"'{name}'")
 
 
+def _filters(
+    app: AppContext,
+    since: str | None,
+    until: str | None,
+    cli: str | None,
+    outcome: str | None,
+    limit: int = 100,
+) -> CallFilter:
+    number = None
+    if cli is not None:
+        try:
+            number = normalise_number(cli)
+        except InvalidNumber as exc:
+            raise click.BadParameter(str(exc), param_hint="--cli") from None
+    return CallFilter(
+        since=_instant(app, since, "--since"),
+        until=_instant(app, until, "--until"),
+        cli=number,
+        outcome=outcome,
+        limit=limit,
+    )
+
+
 @click.group()
 def calls() -> None:
     """Review calls to the fault line."""
+
+
+@calls.command("export")
+@click.option("--csv", "as_csv", is_flag=True, default=True, help="CSV (the format, and default).")
+@click.option("--since", help="Calls started at or after (ISO 8601, local time if no offset).")
+@click.option("--until", help="Calls started before (ISO 8601).")
+@click.option("--cli", help="Only calls from this number (any common form).")
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]))
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="File to write (default: standard output).",
+)
+@pass_app
+def export(
+    app: AppContext,
+    as_csv: bool,
+    since: str | None,
+    until: str | None,
+    cli: str | None,
+    outcome: str | None,
+    output: TextIO,
+) -> None:
+    """Write call detail records, oldest first, as CSV with a header line.
+
+    The first columns are Asterisk's CDR (src, dst, start, answer, end,
+    duration, billsec, disposition, uniqueid), so billing and reporting
+    tools that read Asterisk's Master.csv read these too; then ours
+    (verified, customer, digits, fault_reference, outcome, sip_call_id,
+    node). Times are local to [general] timezone. Calls are streamed, so a
+    year of them needs little memory.
+    """
+    filters = _filters(app, since, until, cli, outcome)
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    tz = app.config.timezone
+    dst = app.config.public_number
+    with app.db.sessions() as session:
+        for call in iter_calls(session, filters):
+            writer.writerow(cdr_row(call, dst, tz))
 
 
 @calls.command("list")
@@ -40,19 +108,7 @@ def list_(
     as_json: bool,
 ) -> None:
     """List calls, newest first."""
-    number = None
-    if cli is not None:
-        try:
-            number = normalise_number(cli)
-        except InvalidNumber as exc:
-            raise click.BadParameter(str(exc), param_hint="--cli") from None
-    filters = CallFilter(
-        since=_instant(app, since, "--since"),
-        until=_instant(app, until, "--until"),
-        cli=number,
-        outcome=outcome,
-        limit=limit,
-    )
+    filters = _filters(app, since, until, cli, outcome, limit)
     with app.db.sessions() as session:
         rows = [call_as_dict(call) for call in list_calls(session, filters)]
     if as_json:

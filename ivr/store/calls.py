@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from ivr.flow.events import Outcome
 from ivr.store.models import CallRecord
 
 
@@ -41,6 +43,37 @@ def list_calls(session: Session, filters: CallFilter | None = None) -> list[Call
     return list(session.scalars(query))
 
 
+def iter_calls(session: Session, filters: CallFilter, batch: int = 1000) -> Iterator[CallRecord]:
+    """Every call matching `filters`, oldest first, loaded `batch` rows at a time.
+
+    For exports: a year of calls is streamed, never held in memory at once.
+    `filters.limit` does not apply.
+    """
+    query = filtered_calls(filters).order_by(CallRecord.started_at, CallRecord.id)
+    yield from session.scalars(query.execution_options(yield_per=batch))
+
+
+def close_interrupted_calls(session: Session, node: str) -> int:
+    """Mark the calls `node` was carrying when it last stopped as interrupted.
+
+    Run by the node itself as it starts, before it takes a call: any of its
+    calls still in progress then died with the previous process. Their end
+    is left empty, because nobody knows when the caller gave up. Returns
+    how many there were.
+    """
+    result = session.execute(
+        update(CallRecord)
+        .where(
+            CallRecord.node == node,
+            CallRecord.outcome == Outcome.IN_PROGRESS.value,
+            CallRecord.ended_at.is_(None),
+        )
+        .values(outcome=Outcome.INTERRUPTED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def call_as_dict(call: CallRecord) -> dict[str, object]:
     return {
         "id": call.id,
@@ -60,6 +93,7 @@ def call_as_dict(call: CallRecord) -> dict[str, object]:
         "digits": call.digits,
         "outcome": call.outcome,
         "fault_reference": call.fault_reference,
+        "node": call.node,
     }
 
 

@@ -1,0 +1,104 @@
+"""Call detail records in the shape of Asterisk's CDR, so existing billing and
+reporting tools read our call log without a converter.
+
+The leading columns are Asterisk's (cdr_csv / cdr_adaptive_odbc names and
+meanings): src, dst, start, answer, end, duration, billsec, disposition,
+uniqueid. Ours follow. Times are local wall-clock "YYYY-MM-DD HH:MM:SS" as
+Asterisk writes them, in the zone sip.conf names. Pure: it reads the
+attributes of a call row, whatever loaded it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+ASTERISK_COLUMNS = (
+    "src",
+    "dst",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "uniqueid",
+)
+OUR_COLUMNS = (
+    "verified",
+    "customer",
+    "digits",
+    "fault_reference",
+    "outcome",
+    "sip_call_id",
+    "node",
+)
+COLUMNS = ASTERISK_COLUMNS + OUR_COLUMNS
+
+# A spreadsheet treats a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CallRow(Protocol):
+    id: int
+    cli: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str
+    verified: bool
+    customer: str | None
+    digits: str
+    fault_reference: str | None
+    sip_call_id: str
+    node: str | None
+
+
+def disposition(call: CallRow) -> str:
+    """Asterisk's word for how the call went: the fault line answers every call
+    it takes, so a call never answered either failed or was given up on."""
+    if call.answered_at is not None:
+        return "ANSWERED"
+    if call.outcome == "failed":
+        return "FAILED"
+    return "NO ANSWER"
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return "" if moment is None else f"{moment.astimezone(tz):%Y-%m-%d %H:%M:%S}"
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""  # still running, or cut off with its end unknown
+    return str(max(0, round((end - start).total_seconds())))
+
+
+def _caller_text(value: str) -> str:
+    """Caller-controlled text, defused so a spreadsheet never runs it as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def cdr_row(call: CallRow, dst: str, tz: ZoneInfo) -> list[str]:
+    """One record, in COLUMNS order."""
+    billsec = _seconds(call.answered_at, call.ended_at) if call.answered_at is not None else "0"
+    return [
+        call.cli or "",
+        dst,
+        _local(call.started_at, tz),
+        _local(call.answered_at, tz),
+        _local(call.ended_at, tz),
+        _seconds(call.started_at, call.ended_at),
+        billsec,
+        disposition(call),
+        # Asterisk's uniqueid is "epoch.sequence"; the row id keeps it unique.
+        f"{int(call.started_at.timestamp())}.{call.id}",
+        "yes" if call.verified else "no",
+        call.customer or "",
+        call.digits,
+        call.fault_reference or "",
+        call.outcome,
+        _caller_text(call.sip_call_id),
+        call.node or "",
+    ]
