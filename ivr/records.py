@@ -61,10 +61,13 @@ def _clip(value: str | None, limit: int = MAX_STORED_TEXT) -> str | None:
 
 
 class Records:
-    def __init__(self, db: Database, calendar: BusinessCalendar, paging: Policy) -> None:
+    def __init__(
+        self, db: Database, calendar: BusinessCalendar, paging: Policy, node: str | None = None
+    ) -> None:
         self.db = db
         self.calendar = calendar
         self.paging = paging
+        self.node = node
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
 
     async def _run(self, work: Callable[[Session], T]) -> T:
@@ -93,6 +96,7 @@ class Records:
                 verification=_clip(verification, 255) or "",
                 customer=handset.customer if handset else None,
                 started_at=new.started_at,
+                node=self.node,
             )
             session.add(record)
             session.flush()

@@ -19,6 +19,7 @@ from ivr.session import CallSession, SessionDeps
 from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
 from ivr.sip.guard import Guard
 from ivr.sla import BusinessCalendar
+from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
 from ivr.store.outages import list_outages
 
@@ -53,13 +54,16 @@ class FaultLineService:
                 password=config.trunk.password,
             )
         )
-        self.records = Records(self.db, self.calendar, config.paging)
+        # Who this node is, in the call log and on page leases: the same
+        # after a restart, so the restarted node recognises its own work.
+        self.node = f"{socket.gethostname()}:{config.listen_port}"
+        self.records = Records(self.db, self.calendar, config.paging, node=self.node)
         self.pager = PagingScheduler(
             self.db,
             self.engine,
             self.prompts,
             config.paging,
-            owner=f"{socket.gethostname()}:{config.listen_port}",
+            owner=self.node,
             tz=config.timezone,
             clock=clock,
             uri_for_number=self._uri_for_number,
@@ -105,6 +109,13 @@ class FaultLineService:
             prepare_text=self.prompts.prepare_text,
         )
 
+    def _close_interrupted_calls(self) -> None:
+        """Calls this node still shows in progress died with its previous process."""
+        with self.db.sessions.begin() as session:
+            count = close_interrupted_calls(session, self.node)
+        if count:
+            log.warning("%d call(s) were cut off when %s last stopped", count, self.node)
+
     def _prepare_outages(self) -> None:
         """Render current and future outage messages now, so that no call waits for them."""
         with self.db.sessions() as session:
@@ -125,6 +136,7 @@ class FaultLineService:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve calls until `stop` is set, then let live calls finish."""
         self.db.create_schema()
+        await asyncio.to_thread(self._close_interrupted_calls)
         summary = await asyncio.to_thread(self.prompts.build)
         log.info("prompts ready: %s", summary)
         await asyncio.to_thread(self.prompts.load)

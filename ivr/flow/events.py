@@ -40,6 +40,7 @@ class Outcome(enum.Enum):
     AFTER_HOURS = "after_hours"
     UPDATED = "updated"  # a repeat caller added a description to an open fault
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the node carrying the call stopped during it
 
 
 # ---- events -----------------------------------------------------------------

@@ -84,6 +84,9 @@ class CallRecord(Base):
     digits: Mapped[str] = mapped_column(String(64), default="")
     outcome: Mapped[str] = mapped_column(String(20), default="in_progress")
     fault_reference: Mapped[str | None] = mapped_column(String(16))
+    # The fault-line node that took the call (host:port), so that a node
+    # restarting after a crash can close the calls it was carrying.
+    node: Mapped[str | None] = mapped_column(String(100))
 
 
 class Fault(Base):

@@ -568,6 +568,13 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
     # started again and enabled. No call of the batch is dropped.
     mark = time.monotonic()
     victim.start()
+    # Restarted, it closes the calls its crash cut off, and only those.
+    cut_off = cluster.query(
+        "SELECT sip_call_id, outcome FROM calls WHERE sip_call_id LIKE 'kill-%%'"
+        " AND ended_at IS NULL"
+    )
+    assert lost <= {call_id for call_id, _ in cut_off}
+    assert {outcome for _, outcome in cut_off} == {"interrupted"}
     cluster.proxy.wait_for_state(node_uri(victim), "A")
     rolled_name = next(name for name in survivors if name != taker)
     rolled = nodes[rolled_name]

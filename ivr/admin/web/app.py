@@ -93,11 +93,13 @@ UPCOMING_TURNS = 6
 FAULT_STATUSES = ("open", "acknowledged", "responded", "resolved", "page_failed")
 OUTCOME_SERIES = (
     Series("reported", "reported", "s-reported"),
+    Series("updated", "added to a fault", "s-updated"),
     Series("rejected", "rejected", "s-rejected"),
     Series("after_hours", "after hours", "s-after_hours"),
     Series("no_choice", "no choice", "s-no_choice"),
     Series("abandoned", "abandoned", "s-abandoned"),
     Series("failed", "failed", "s-failed"),
+    Series("interrupted", "interrupted", "s-interrupted"),
     Series("in_progress", "in progress", "s-in_progress"),
 )
 SLA_SERIES = (Series("met", "met", "s-met"), Series("missed", "missed", "s-missed"))
