@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from ivr.admin.web.app import create_app
+from ivr.admin.web.app import OUTCOME_SERIES, create_app
 from ivr.config import Config
+from ivr.flow.events import Outcome
 from ivr.store.admins import set_password
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
@@ -479,3 +480,7 @@ def test_metrics_can_be_switched_off(config: Config, db: Database, seeded: Seede
     quiet = replace(config, web=replace(config.web, metrics=False))
     with TestClient(create_app(quiet, db, clock=lambda: NOW), follow_redirects=False) as client:
         assert client.get("/metrics").status_code == 404
+
+
+def test_every_call_outcome_has_a_chart_series() -> None:
+    assert sorted(s.key for s in OUTCOME_SERIES) == sorted(o.value for o in Outcome)
