@@ -656,8 +656,9 @@ def advance(
     Acknowledged fills the faults' acknowledgement (who and when: the SLA
     clock reads it) unless someone acknowledged them already; with `remind`
     (the policy's ack_timeout) an acknowledged alert also opens a reminder
-    for its response deadline. Exhausted marks still-open faults
-    page_failed, which the fault list shows loudly. The lease is released
+    for its response deadline. Exhausted marks still-open faults (and,
+    for a reminder, acknowledged ones) page_failed, which the fault list
+    shows loudly. The lease is released
     either way, so the next step is claimed afresh.
     """
     if page.status != ACTIVE:
@@ -691,8 +692,11 @@ def advance(
         page.lease_until = None
     elif isinstance(decision, Exhausted):
         _close(page, FAILED, now)
+        # An unanswered reminder is as loud as an unanswered alert: the fault
+        # was acknowledged, but nobody is answering for its response now.
+        failing = ("open",) if page.kind == ALERT else ("open", "acknowledged")
         for fault in page.faults:
-            if fault.status == "open":
+            if fault.status in failing:
                 fault.status = FAULT_PAGE_FAILED
     session.flush()
     return page

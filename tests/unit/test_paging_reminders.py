@@ -241,3 +241,27 @@ def test_an_acknowledgement_recovered_after_a_crash_still_schedules_the_reminder
         (ALERT, "acknowledged", None),
         (REMINDER, "active", "Alice"),
     ]
+
+
+def test_a_reminder_nobody_answers_marks_the_fault_page_failed(db: Database) -> None:
+    alert = report(db, "100001")
+    call(db, alert, T0, AttemptResult.ACKNOWLEDGED)
+    reminder = reminder_id(db)
+    called = [
+        call(db, reminder, RESPOND_BY, AttemptResult.NO_ANSWER),
+        call(db, reminder, RESPOND_BY + timedelta(seconds=60), AttemptResult.BUSY),
+        call(db, reminder, RESPOND_BY + timedelta(seconds=60), AttemptResult.NO_KEY),
+    ]
+    assert called == ["Alice", "Alice", "Bob"]
+    assert pages(db)[1][1] == "failed"
+    with db.sessions.begin() as session:
+        fault = session.scalars(select(Fault)).one()
+        # Loud, and still on the record as acknowledged by Alice at T0.
+        assert (fault.status, fault.acknowledged_by, fault.acknowledged_at) == (
+            "page_failed",
+            "Alice",
+            T0,
+        )
+        # A response clears it.
+        progress_fault(session, fault, "respond", RESPOND_BY + timedelta(minutes=5))
+        assert fault.status == "responded"

@@ -163,7 +163,7 @@ def test_sign_in_filter_the_call_log_open_a_fault_and_acknowledge_it(
     # The dashboard's alert leads to the fault nobody answered.
     page.get_by_role("link", name="Dashboard").click()
     alert = page.locator("section.alert")
-    expect(alert).to_contain_text("no engineer acknowledged")
+    expect(alert).to_contain_text("no engineer answered")
     alert.get_by_role("link", name=f"Fault {FAILED_REF}").click()
     assert page.url.endswith(f"/faults/{FAILED_REF}")
     expect(page.locator(".badges")).to_contain_text("page failed")

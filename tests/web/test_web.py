@@ -425,7 +425,7 @@ def test_dashboard_shows_failed_pages_loudly_and_countdowns(admin: TestClient) -
         html.index('class="alert"') : html.index("</section>", html.index('class="alert"'))
     ]
     assert FAILED_REF in alert
-    assert "no engineer acknowledged" in alert
+    assert "no engineer answered" in alert
     assert "Acknowledge</span> 1h" in html or "left" in html
     assert "Pages in progress" in html
 
