@@ -23,7 +23,7 @@ A second test kills a node while an engineer's phone rings: another node
 takes the page over once the lease has run out.
 
 Which node took a call is read from the nodes' logs ("fault N (...)
-committed from call ID"): the call log has no column naming the node.
+committed from call ID"), which also shows the node committed the fault.
 """
 
 from __future__ import annotations
