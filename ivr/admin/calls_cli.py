@@ -13,7 +13,13 @@ from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import parse_instant
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Outcome
-from ivr.store.calls import CallFilter, call_as_dict, iter_calls, list_calls
+from ivr.store.calls import (
+    CallFilter,
+    call_as_dict,
+    close_interrupted_calls,
+    iter_calls,
+    list_calls,
+)
 
 
 def _instant(app: AppContext, value: str | None, name: str) -> datetime | None:
@@ -46,6 +52,20 @@ def _filters(
 @click.group()
 def calls() -> None:
     """Review calls to the fault line."""
+
+
+@calls.command("close-interrupted")
+@click.option("--node", required=True, help="The dead node, as the call log names it (HOST:PORT).")
+@pass_app
+def close_interrupted(app: AppContext, node: str) -> None:
+    """Mark the calls a dead node left in progress as interrupted.
+
+    A node does this itself when it starts again; use this only for a node
+    that is gone for good, or its live calls would be marked too.
+    """
+    with app.db.sessions.begin() as session:
+        count = close_interrupted_calls(session, node.strip())
+    click.echo(f"{count} call(s) of {node.strip()} marked interrupted")
 
 
 @calls.command("export")

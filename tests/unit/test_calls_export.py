@@ -146,3 +146,19 @@ def test_a_bad_filter_is_a_usage_error(conf: Path) -> None:
     result, _ = export(conf, "--cli", "not a number")
     assert result.exit_code == 2
     assert "--cli" in result.output
+
+
+def test_close_interrupted_marks_a_dead_nodes_open_calls(conf: Path) -> None:
+    db = Database(f"sqlite:///{conf.parent}/x.db")
+    with db.sessions.begin() as session:
+        session.add(
+            CallRecord(
+                sip_call_id="open@dead", node="dead:5060", started_at=WINTER, outcome="in_progress"
+            )
+        )
+    db.dispose()
+    args = ["--config", str(conf), "calls", "close-interrupted", "--node", "dead:5060"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "1 call(s) of dead:5060 marked interrupted" in result.output
+    _, rows = export(conf, "--outcome", "interrupted")
+    assert [row["sip_call_id"] for row in rows] == ["open@dead", "cut-off@phone"]  # oldest first
