@@ -54,6 +54,14 @@ def test_inband_keys_report_a_fault_and_a_hang_up_keeps_the_description(
     assert rms > 300, "the description is not silence"
 
 
+def test_a_video_phone_reports_a_fault_with_its_video_declined(fault_line: FaultLine) -> None:
+    scenario = "caller_report_video.xml"
+    result = fault_line.sipp(scenario, [(KNOWN_NUMBER, "2", "Video desk")])
+    assert_sipp_ok(fault_line, scenario, result)
+    (fault,) = fault_line.ivr_json("faults", "list")
+    assert fault["priority"] == "high"
+
+
 def test_info_with_application_dtmf_counts_though_the_engine_answers_488(
     fault_line: FaultLine,
 ) -> None:
