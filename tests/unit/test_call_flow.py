@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -318,3 +319,255 @@ def test_hangup_before_answer_is_abandoned() -> None:
 def test_bad_key_is_rejected_at_construction() -> None:
     with pytest.raises(ValueError):
         DigitPressed("x")
+
+
+# ---- the read-back (CONFIRM): star, a wrong key, silence ------------------------------
+
+
+def read_back(priority: str) -> list[str]:
+    return ["you_chose", priority, "confirm"]
+
+
+def test_star_during_read_back_repeats_it_without_using_a_try() -> None:
+    flow, _ = answered_flow()
+    press(flow, "2")
+    for _ in range(SETTINGS.tries + 1):
+        commands = press(flow, "*")
+        assert commands[0] == StopPlayback()  # the read-back is cut at once
+        play = commands[-1]
+        assert prompt_ids(play) == read_back("priority_high")
+        assert isinstance(play, Play) and play.barge_in
+        assert flow.state is State.CONFIRM
+    assert flow.summary.priority is Priority.HIGH
+    assert confirm(flow) == [RecordFault(Priority.HIGH)]
+    assert flow.summary.digits == ["2", "*", "*", "*", "*", "1"]
+
+
+def test_star_after_the_read_back_finished_cancels_the_timer_and_repeats_it() -> None:
+    flow, _ = answered_flow()
+    press(flow, "3")
+    assert flow.handle(PlaybackFinished(), 3.0) == [SetTimer(13.0)]
+    commands = press(flow, "*", now=5.0)
+    assert commands[0] == CancelTimer()
+    assert StopPlayback() not in commands  # nothing was playing
+    assert prompt_ids(commands[-1]) == read_back("priority_critical")
+    assert flow.handle(TimerExpired(), 13.0) == []  # the cancelled timer, firing late
+
+
+def test_wrong_key_during_read_back_hears_invalid_and_the_read_back_again() -> None:
+    flow, _ = answered_flow()
+    press(flow, "3")
+    commands = press(flow, "5")
+    assert commands[0] == StopPlayback()
+    play = commands[-1]
+    assert prompt_ids(play) == ["invalid_choice", *read_back("priority_critical")]
+    assert isinstance(play, Play) and play.barge_in
+    assert flow.state is State.CONFIRM
+    assert flow.summary.priority is Priority.CRITICAL
+    assert confirm(flow) == [RecordFault(Priority.CRITICAL)]
+
+
+def test_wrong_keys_during_read_back_give_up_after_the_tries_with_no_fault() -> None:
+    flow, _ = answered_flow()
+    press(flow, "7")  # a wrong key in the menu: its try does not count at the read-back
+    press(flow, "3")
+    for _ in range(SETTINGS.tries - 1):
+        commands = press(flow, "9")
+        assert prompt_ids(commands[-1]) == ["invalid_choice", *read_back("priority_critical")]
+    commands = press(flow, "9")
+    play = commands[-1]
+    assert prompt_ids(play) == ["no_choice"]
+    assert isinstance(play, Play) and not play.barge_in
+    assert not any(isinstance(command, RecordFault) for command in commands)
+    assert flow.state is State.FAREWELL
+    assert flow.handle(PlaybackFinished(), 5.0) == [Hangup()]
+    assert flow.summary.outcome is Outcome.NO_CHOICE
+    assert flow.summary.digits == ["7", "3", "9", "9", "9"]
+
+
+def test_silence_at_the_read_back_reads_it_again_then_gives_up() -> None:
+    flow, _ = answered_flow()
+    press(flow, "1", now=1.0)
+    now = 1.0
+    for _ in range(SETTINGS.tries - 1):
+        now += 2
+        assert flow.handle(PlaybackFinished(), now) == [SetTimer(now + 10.0)]
+        now += 10
+        commands = flow.handle(TimerExpired(), now)
+        # The caller hears the read-back again, without "invalid".
+        play = commands[-1]
+        assert prompt_ids(play) == read_back("priority_standard")
+        assert isinstance(play, Play) and play.barge_in
+        assert flow.state is State.CONFIRM
+    flow.handle(PlaybackFinished(), now + 2)
+    commands = flow.handle(TimerExpired(), now + 12)
+    assert prompt_ids(commands[-1]) == ["no_choice"]
+    assert flow.handle(PlaybackFinished(), now + 14) == [Hangup()]
+    assert flow.summary.outcome is Outcome.NO_CHOICE
+    assert flow.summary.digits == ["1"]
+
+
+def test_confirming_after_the_read_back_finished_cancels_the_timer() -> None:
+    flow, _ = answered_flow()
+    press(flow, "3", now=1.0)
+    assert flow.handle(PlaybackFinished(), 3.0) == [SetTimer(13.0)]
+    # Nothing is playing, so nothing to stop: the timer goes and the fault is recorded.
+    assert press(flow, "1", now=6.0) == [CancelTimer(), RecordFault(Priority.CRITICAL)]
+    assert flow.state is State.RECORDING
+    assert flow.handle(TimerExpired(), 13.0) == []  # fired as it was cancelled
+    assert flow.state is State.RECORDING
+
+
+# ---- the repeat-caller question (RECENT_FAULT): silence and star -----------------------
+
+
+RECENT_PARTS = ["recent_fault", "recent_fault_options"]
+
+
+def test_silence_at_the_repeat_caller_question_asks_again_then_gives_up() -> None:
+    flow, _ = answered_flow(recent_reference="777888")
+    now = 0.0
+    for _ in range(SETTINGS.tries - 1):
+        now += 3
+        assert flow.handle(PlaybackFinished(), now) == [SetTimer(now + 10.0)]
+        now += 10
+        play = flow.handle(TimerExpired(), now)[-1]
+        assert prompt_ids(play) == RECENT_PARTS  # no greeting the second time
+        assert isinstance(play, Play) and play.barge_in
+        assert Digits("777888") in play.parts
+        assert flow.state is State.RECENT_FAULT
+    flow.handle(PlaybackFinished(), now + 3)
+    commands = flow.handle(TimerExpired(), now + 13)
+    assert prompt_ids(commands[-1]) == ["no_choice"]
+    assert flow.handle(PlaybackFinished(), now + 15) == [Hangup()]
+    assert flow.summary.outcome is Outcome.NO_CHOICE
+    assert flow.summary.reference is None  # nothing was added to the open fault
+
+
+def test_star_at_the_repeat_caller_question_repeats_it_without_using_a_try() -> None:
+    flow, _ = answered_flow(recent_reference="777888")
+    for _ in range(SETTINGS.tries + 1):
+        commands = press(flow, "*")
+        assert commands[0] == StopPlayback()
+        play = commands[-1]
+        assert prompt_ids(play) == RECENT_PARTS
+        assert isinstance(play, Play) and Digits("777888") in play.parts
+        assert flow.state is State.RECENT_FAULT
+    press(flow, "1")
+    assert flow.state is State.DESCRIBE_PROMPT
+    assert flow.summary.reference == "777888"
+
+
+# ---- messages that cannot be interrupted ------------------------------------------------
+
+
+def test_keys_during_the_farewell_are_ignored() -> None:
+    # Every prompt of the menu, the read-back and the repeat-caller question
+    # may be interrupted; the farewell after them may not.
+    flow, _ = answered_flow()
+    press(flow, "777")
+    assert flow.state is State.FAREWELL
+    assert press(flow, "3") == []
+    assert press(flow, "*") == []
+    assert flow.summary.digits == ["7", "7", "7"]
+    assert flow.handle(PlaybackFinished(), 5.0) == [Hangup()]
+    assert flow.summary.outcome is Outcome.NO_CHOICE
+
+
+def test_keys_during_the_after_hours_goodbye_are_ignored() -> None:
+    flow, _ = answered_flow(after_hours=True)
+    play = press(flow, "2")[-1]
+    assert prompt_ids(play) == ["after_hours_goodbye"]
+    assert isinstance(play, Play) and not play.barge_in
+    assert press(flow, "3") == []
+    assert flow.summary.priority is None
+    assert flow.handle(PlaybackFinished(), 5.0) == [Hangup()]
+    assert flow.summary.outcome is Outcome.AFTER_HOURS
+
+
+# ---- events that cannot happen in a state -----------------------------------------------
+
+
+def in_menu() -> CallFlow:
+    return answered_flow()[0]
+
+
+def in_confirm() -> CallFlow:
+    flow = in_menu()
+    press(flow, "3")
+    return flow
+
+
+def in_recent_fault() -> CallFlow:
+    return answered_flow(recent_reference="777888")[0]
+
+
+def in_recording() -> CallFlow:
+    flow = in_confirm()
+    press(flow, "1")
+    return flow
+
+
+def in_describe_prompt() -> CallFlow:
+    flow = in_recording()
+    flow.handle(FaultRecorded("471203"), 2.0)
+    return flow
+
+
+def in_describing() -> CallFlow:
+    flow = in_describe_prompt()
+    flow.handle(PlaybackFinished(), 3.0)
+    return flow
+
+
+def in_reading_reference() -> CallFlow:
+    flow = in_describing()
+    flow.handle(RecordingStopped("key", 1.0), 4.0)
+    return flow
+
+
+def summary_of(flow: CallFlow) -> tuple[object, ...]:
+    summary = flow.summary
+    return (summary.outcome, list(summary.digits), summary.priority, summary.reference)
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [in_menu, in_confirm, in_recent_fault, in_recording, in_describing, in_reading_reference],
+)
+def test_a_second_answered_is_illegal_and_changes_nothing(reach: Callable[[], CallFlow]) -> None:
+    flow = reach()
+    state, before = flow.state, summary_of(flow)
+    with pytest.raises(IllegalEvent, match="Answered"):
+        flow.handle(Answered(verified=True), 9.0)
+    assert flow.state is state
+    assert summary_of(flow) == before
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [in_menu, in_confirm, in_recent_fault, in_describe_prompt, in_describing],
+)
+@pytest.mark.parametrize(
+    "event",
+    [FaultRecorded("999999"), FaultNotRecorded("database down")],
+    ids=["FaultRecorded", "FaultNotRecorded"],
+)
+def test_a_commit_result_outside_recording_is_illegal_and_changes_nothing(
+    reach: Callable[[], CallFlow], event: FaultRecorded | FaultNotRecorded
+) -> None:
+    flow = reach()
+    state, before = flow.state, summary_of(flow)
+    with pytest.raises(IllegalEvent, match=type(event).__name__):
+        flow.handle(event, 9.0)
+    assert flow.state is state
+    assert summary_of(flow) == before
+
+
+def test_the_flow_goes_on_after_an_illegal_event() -> None:
+    flow = in_confirm()
+    with pytest.raises(IllegalEvent):
+        flow.handle(FaultRecorded("999999"), 2.0)
+    assert confirm(flow) == [RecordFault(Priority.CRITICAL)]
+    flow.handle(FaultRecorded("471203"), 3.0)
+    assert flow.summary.reference == "471203"
