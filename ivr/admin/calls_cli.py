@@ -12,7 +12,7 @@ from ivr.admin.cdr import COLUMNS, cdr_row
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import parse_instant
 from ivr.callers import InvalidNumber, normalise_number
-from ivr.flow.events import Outcome
+from ivr.flow.events import Outcome, Priority
 from ivr.store.calls import (
     CallFilter,
     call_as_dict,
@@ -32,6 +32,7 @@ def _filters(
     until: str | None,
     cli: str | None,
     outcome: str | None,
+    priority: str | None,
     limit: int = 100,
 ) -> CallFilter:
     number = None
@@ -45,8 +46,29 @@ def _filters(
         until=_instant(app, until, "--until"),
         cli=number,
         outcome=outcome,
+        priority=priority,
         limit=limit,
     )
+
+
+# The filters `calls list` and `calls export` share.
+_since = click.option(
+    "--since", metavar="ISO8601", help="Calls started at or after (local time if no offset)."
+)
+_until = click.option(
+    "--until", metavar="ISO8601", help="Calls started before (local time if no offset)."
+)
+_cli = click.option("--cli", metavar="NUMBER", help="Only calls from this number (any UK form).")
+_outcome = click.option(
+    "--outcome",
+    type=click.Choice([o.value for o in Outcome]),
+    help="Only calls that ended this way.",
+)
+_priority = click.option(
+    "--priority",
+    type=click.Choice([p.value for p in Priority]),
+    help="Only calls that reported a fault of this priority.",
+)
 
 
 @click.group()
@@ -70,10 +92,11 @@ def close_interrupted(app: AppContext, node: str) -> None:
 
 @calls.command("export")
 @click.option("--csv", "as_csv", is_flag=True, default=True, help="CSV (the format, and default).")
-@click.option("--since", help="Calls started at or after (ISO 8601, local time if no offset).")
-@click.option("--until", help="Calls started before (ISO 8601).")
-@click.option("--cli", help="Only calls from this number (any common form).")
-@click.option("--outcome", type=click.Choice([o.value for o in Outcome]))
+@_since
+@_until
+@_cli
+@_outcome
+@_priority
 @click.option(
     "--output",
     "-o",
@@ -89,6 +112,7 @@ def export(
     until: str | None,
     cli: str | None,
     outcome: str | None,
+    priority: str | None,
     output: TextIO,
 ) -> None:
     """Write call detail records, oldest first, as CSV with a header line.
@@ -100,7 +124,7 @@ def export(
     node). Times are local to [general] timezone. Calls are streamed, so a
     year of them needs little memory.
     """
-    filters = _filters(app, since, until, cli, outcome)
+    filters = _filters(app, since, until, cli, outcome, priority)
     writer = csv.writer(output, lineterminator="\n")
     writer.writerow(COLUMNS)
     tz = app.config.timezone
@@ -111,11 +135,18 @@ def export(
 
 
 @calls.command("list")
-@click.option("--since", help="Calls started at or after (ISO 8601, local time if no offset).")
-@click.option("--until", help="Calls started before (ISO 8601).")
-@click.option("--cli", help="Only calls from this number (any common form).")
-@click.option("--outcome", type=click.Choice([o.value for o in Outcome]))
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
+@_since
+@_until
+@_cli
+@_outcome
+@_priority
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 100000),
+    help="At most this many calls (the newest).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def list_(
@@ -124,11 +155,12 @@ def list_(
     until: str | None,
     cli: str | None,
     outcome: str | None,
+    priority: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
-    """List calls, newest first."""
-    filters = _filters(app, since, until, cli, outcome, limit)
+    """List calls, newest first; the filters combine (all must match)."""
+    filters = _filters(app, since, until, cli, outcome, priority, limit)
     with app.db.sessions() as session:
         rows = [call_as_dict(call) for call in list_calls(session, filters)]
     if as_json:

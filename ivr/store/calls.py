@@ -10,7 +10,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from ivr.flow.events import Outcome
-from ivr.store.models import CallRecord
+from ivr.store.models import CallRecord, Fault
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class CallFilter:
     until: datetime | None = None
     cli: str | None = None
     outcome: str | None = None
+    priority: str | None = None  # of the fault the call names (calls.fault_reference)
     limit: int = 100
 
 
@@ -33,6 +34,11 @@ def filtered_calls(filters: CallFilter) -> Select[CallRecord]:
         query = query.where(CallRecord.cli == filters.cli)
     if filters.outcome is not None:
         query = query.where(CallRecord.outcome == filters.outcome)
+    if filters.priority is not None:
+        # faults.reference is unique, so the join never repeats a call.
+        query = query.join(Fault, Fault.reference == CallRecord.fault_reference).where(
+            Fault.priority == filters.priority
+        )
     return query
 
 
