@@ -9,6 +9,7 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_text, parse_instant
+from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Priority
 from ivr.sla import describe_remaining
 from ivr.store.faults import (
@@ -48,28 +49,58 @@ def faults() -> None:
 
 
 @faults.command("list")
-@click.option("--status", type=click.Choice(list(STATUSES)))
-@click.option("--priority", type=click.Choice([p.value for p in Priority]))
+@click.option("--status", type=click.Choice(list(STATUSES)), help="Only faults in this state.")
+@click.option(
+    "--priority", type=click.Choice([p.value for p in Priority]), help="Only this priority."
+)
+@click.option("--since", metavar="ISO8601", help="Reported at or after (local time if no offset).")
+@click.option("--until", metavar="ISO8601", help="Reported before (local time if no offset).")
+@click.option(
+    "--cli", metavar="NUMBER", help="Only faults reported from this number (any UK form)."
+)
 @click.option("--breached", is_flag=True, help="Only faults past a deadline still owed.")
-@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
+@click.option(
+    "--limit",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 100000),
+    help="At most this many faults (the newest).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 def list_(
     app: AppContext,
     status: str | None,
     priority: str | None,
+    since: str | None,
+    until: str | None,
+    cli: str | None,
     breached: bool,
     limit: int,
     as_json: bool,
 ) -> None:
-    """List faults, newest first, with the time left to each one's next deadline."""
+    """List faults, newest first, with the time left to each one's next deadline.
+
+    The filters combine (all must match).
+    """
     now = now_utc()
     tz = app.config.timezone
+    number = None
+    if cli is not None:
+        try:
+            number = normalise_number(cli)
+        except InvalidNumber as exc:
+            raise click.BadParameter(str(exc), param_hint="'--cli'") from None
+    since_at = None if since is None else parse_instant(since, tz, "'--since'")
+    until_at = None if until is None else parse_instant(until, tz, "'--until'")
     with app.db.sessions() as session:
         found = list_faults(
             session,
             status=status,
             priority=priority,
+            since=since_at,
+            before=until_at,
+            cli=number,
             unresolved=breached,
             # Breaches are filtered after the query, so none may be cut off by the limit first.
             limit=None if breached else limit,

@@ -57,10 +57,14 @@ def list_faults(
     priority: str | None = None,
     since: datetime | None = None,
     before: datetime | None = None,
+    cli: str | None = None,
     unresolved: bool = False,
     limit: int | None = 200,
 ) -> list[Fault]:
-    """Faults newest first; `since` inclusive, `before` exclusive, `limit` None for all."""
+    """Faults newest first; `since` inclusive, `before` exclusive, `limit` None for all.
+
+    `cli` is the caller's number in E.164, as the fault keeps it.
+    """
     query = select(Fault)
     if status is not None:
         query = query.where(Fault.status == status)
@@ -70,6 +74,8 @@ def list_faults(
         query = query.where(Fault.reported_at >= since)
     if before is not None:
         query = query.where(Fault.reported_at < before)
+    if cli is not None:
+        query = query.where(Fault.cli == cli)
     if unresolved:
         query = query.where(Fault.status != RESOLVED)
     query = query.order_by(Fault.reported_at.desc(), Fault.id.desc())

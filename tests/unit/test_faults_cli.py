@@ -44,6 +44,7 @@ def add_fault(
     priority: str = "critical",
     status: str = "open",
     customer: str | None = "Acme Ltd",
+    cli: str | None = None,
     **done: datetime,
 ) -> None:
     db = Database(f"sqlite:///{conf.parent}/x.db")
@@ -55,6 +56,7 @@ def add_fault(
                 priority=priority,
                 status=status,
                 customer=customer,
+                cli=cli,
                 reported_at=reported_at,
                 acknowledge_by=reported_at + 2 * H,
                 respond_by=reported_at + 3 * H,
@@ -141,6 +143,71 @@ def test_a_failed_page_is_shown_loudly(conf: Path) -> None:
     rows = as_json(conf, "faults", "list", "--status", "page_failed")
     assert isinstance(rows, list)
     assert [r["reference"] for r in rows] == ["100001"]
+
+
+def refs(conf: Path, *args: str) -> list[str]:
+    rows = as_json(conf, "faults", "list", *args)
+    assert isinstance(rows, list)
+    return [r["reference"] for r in rows]
+
+
+@pytest.fixture
+def four(conf: Path) -> Path:
+    """Four faults from two numbers, an hour apart, newest first: 100004 at 22:00."""
+    add_fault(conf, "100001", T0 - 3 * H, priority="standard", cli="+442079460000")
+    add_fault(conf, "100002", T0 - 2 * H, priority="high", cli="+442079460001")
+    add_fault(conf, "100003", T0 - H, priority="critical", cli="+442079460000")
+    add_fault(conf, "100004", T0, priority="critical", cli=None)
+    return conf
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), ["100004", "100003", "100002", "100001"]),
+        (("--priority", "critical"), ["100004", "100003"]),
+        (("--priority", "high"), ["100002"]),
+        (("--priority", "standard"), ["100001"]),
+        (("--since", "2026-11-28T20:00"), ["100004", "100003", "100002"]),
+        (("--until", "2026-11-28T21:00"), ["100002", "100001"]),  # before, not at, 21:00
+        (
+            ("--since", "2026-11-28T19:30Z", "--until", "2026-11-28T21:30+00:00"),
+            ["100003", "100002"],
+        ),
+        (("--cli", "020 7946 0000"), ["100003", "100001"]),
+        (("--cli", "tel:+442079460001"), ["100002"]),
+        (("--cli", "00442079460000", "--priority", "critical"), ["100003"]),
+        (("--since", "2026-11-28T20:00", "--limit", "1"), ["100004"]),
+        (("--priority", "high", "--since", "2026-11-28T22:00"), []),
+    ],
+)
+def test_list_filters(four: Path, args: tuple[str, ...], expected: list[str]) -> None:
+    assert refs(four, *args) == expected
+
+
+def test_list_filters_in_text_and_with_nothing_found(four: Path) -> None:
+    lines = ok(four, "faults", "list", "--cli", "020 7946 0001").splitlines()
+    assert len(lines) == 1 and lines[0].startswith("100002  high")
+    assert ok(four, "faults", "list", "--since", "2026-11-29").strip() == "no faults"
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "message"),
+    [
+        (("--since", "last week"), "'--since'", "is not an ISO 8601 date-time"),
+        (("--until", "2026-10-25T01:30"), "'--until'", "happens twice in Europe/London"),
+        (("--cli", "nobody"), "'--cli'", "is not a telephone number"),
+        (("--priority", "urgent"), "'--priority'", "is not one of"),
+        (("--status", "lost"), "'--status'", "is not one of"),
+        (("--limit", "-1"), "'--limit'", "is not in the range"),
+    ],
+)
+def test_list_bad_filters_are_usage_errors(
+    conf: Path, args: tuple[str, ...], option: str, message: str
+) -> None:
+    result = ivr(conf, "faults", "list", *args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and message in result.output
 
 
 # ---- progress -----------------------------------------------------------------------------
