@@ -8,9 +8,19 @@ from zoneinfo import ZoneInfo
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.times import parse_instant
 from ivr.paging.policy import Step
 from ivr.store.faults import find_fault
-from ivr.store.paging import REMINDER, Page, list_pages, page_as_dict
+from ivr.store.paging import (
+    ACKNOWLEDGED,
+    ACTIVE,
+    CANCELLED,
+    FAILED,
+    REMINDER,
+    Page,
+    list_pages,
+    page_as_dict,
+)
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
@@ -51,15 +61,34 @@ def pages() -> None:
 
 @pages.command("list")
 @click.option("--fault", "reference", metavar="REF", help="Only pages about this fault.")
+@click.option("--since", metavar="ISO8601", help="Opened at or after (local time if no offset).")
+@click.option("--until", metavar="ISO8601", help="Opened before (local time if no offset).")
+@click.option(
+    "--status",
+    type=click.Choice([ACTIVE, ACKNOWLEDGED, FAILED, CANCELLED]),
+    help="Only pages in this state (failed: nobody acknowledged).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
-def list_(app: AppContext, reference: str | None, as_json: bool) -> None:
-    """List pages, newest first, each with its call attempts in order."""
+def list_(
+    app: AppContext,
+    reference: str | None,
+    since: str | None,
+    until: str | None,
+    status: str | None,
+    as_json: bool,
+) -> None:
+    """List pages, newest first, each with its call attempts in order.
+
+    The filters combine (all must match).
+    """
     tz = app.config.timezone
+    since_at = None if since is None else parse_instant(since, tz, "'--since'")
+    until_at = None if until is None else parse_instant(until, tz, "'--until'")
     with app.db.sessions() as session:
         if reference is not None and find_fault(session, reference) is None:
             raise click.ClickException(f"no fault with reference {reference}")
-        found = list_pages(session, reference)
+        found = list_pages(session, reference, since=since_at, until=until_at, status=status)
         rows = [page_as_dict(p) for p in found]
         lines = [line for p in found for line in _page_lines(p, tz)]
     if as_json:

@@ -872,11 +872,27 @@ def _pages_query(fault_reference: str | None) -> Any:
     return query
 
 
-def list_pages(session: Session, fault_reference: str | None = None) -> list[Page]:
-    """Pages newest first, with their faults and attempts loaded for display."""
+def list_pages(
+    session: Session,
+    fault_reference: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+) -> list[Page]:
+    """Pages newest first, with their faults and attempts loaded for display.
+
+    `since` (inclusive) and `until` (exclusive) bound when the page was opened.
+    """
     query = _pages_query(fault_reference).options(
         selectinload(Page.faults), selectinload(Page.attempts)
     )
+    if since is not None:
+        query = query.where(Page.created_at >= since)
+    if until is not None:
+        query = query.where(Page.created_at < until)
+    if status is not None:
+        query = query.where(Page.status == status)
     return list(session.scalars(query.order_by(Page.created_at.desc(), Page.id.desc())))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -249,6 +249,71 @@ def test_pages_list_unknown_fault(conf: Path) -> None:
     assert result.exit_code == 1
     assert "no fault with reference 999999" in result.output
     assert "no pages" in ok(conf, "pages", "list")
+
+
+@pytest.fixture
+def four_pages(conf: Path, tmp_path: Path) -> Path:
+    """Pages 1-4 opened an hour apart from 09:00 GMT on Tue 13 Jan 2026, one in each state."""
+    database = Database(f"sqlite:///{tmp_path}/x.db")
+    database.create_schema()
+    start = datetime(2026, 1, 13, 9, 0, tzinfo=UTC)
+    statuses = ["failed", "acknowledged", "cancelled", "active"]
+    with database.sessions.begin() as session:
+        for n, status in enumerate(statuses):
+            at = start + timedelta(hours=n)
+            fault = Fault(
+                reference=f"20000{n + 1}", priority="critical", customer=f"C{n}", reported_at=at
+            )
+            session.add(fault)
+            open_page(session, fault, at).status = status
+    database.dispose()
+    return conf
+
+
+def page_ids(conf: Path, *args: str) -> list[int]:
+    return [row["id"] for row in json.loads(ok(conf, "pages", "list", *args, "--json"))]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), [4, 3, 2, 1]),
+        (("--since", "2026-01-13T10:00"), [4, 3, 2]),
+        (("--until", "2026-01-13T11:00"), [2, 1]),  # before, not at, 11:00
+        (("--since", "2026-01-13T09:30Z", "--until", "2026-01-13T11:30+00:00"), [3, 2]),
+        (("--status", "active"), [4]),
+        (("--status", "acknowledged"), [2]),
+        (("--status", "failed"), [1]),
+        (("--status", "cancelled"), [3]),
+        (("--status", "failed", "--since", "2026-01-13T10:00"), []),
+        (("--status", "cancelled", "--fault", "200003"), [3]),
+        (("--status", "active", "--fault", "200003"), []),
+    ],
+)
+def test_pages_list_filters(four_pages: Path, args: tuple[str, ...], expected: list[int]) -> None:
+    assert page_ids(four_pages, *args) == expected
+
+
+def test_pages_list_filters_in_text(four_pages: Path) -> None:
+    text = ok(four_pages, "pages", "list", "--status", "failed")
+    assert text.startswith("page 1  fault 200001  FAILED: nobody acknowledged")
+    assert ok(four_pages, "pages", "list", "--since", "2026-01-14").strip() == "no pages"
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "message"),
+    [
+        (("--since", "Tuesday"), "'--since'", "is not an ISO 8601 date-time"),
+        (("--until", "2026-01-32"), "'--until'", "is not an ISO 8601 date-time"),
+        (("--status", "ringing"), "'--status'", "is not one of"),
+    ],
+)
+def test_pages_list_bad_filters_are_usage_errors(
+    conf: Path, args: tuple[str, ...], option: str, message: str
+) -> None:
+    result = ivr(conf, "pages", "list", *args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and message in result.output
 
 
 def test_bad_paging_config_is_reported_with_its_key(conf: Path) -> None:
