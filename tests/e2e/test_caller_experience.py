@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import wave
 from typing import Any
@@ -46,6 +47,9 @@ def test_inband_keys_report_a_fault_and_a_hang_up_keeps_the_description(
     recording = recordings[0]
     assert recording["ended_by"] == "hangup"
     assert recording["seconds"] > 0.5
+    # The checksum kept is that of the file as it lies on disk, header included.
+    with open(recording["path"], "rb") as stored:
+        assert recording["sha256"] == hashlib.sha256(stored.read()).hexdigest()
     with wave.open(recording["path"]) as wav:
         assert wav.getframerate() == 8000
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
