@@ -19,6 +19,14 @@ from ivr.store.handsets import (
 )
 
 
+def _number(text: str) -> str:
+    """NUMBER in E.164; a number that is not one is bad usage (exit 2), not a refusal."""
+    try:
+        return normalise_number(text)
+    except InvalidNumber as exc:
+        raise click.BadParameter(str(exc), param_hint="'NUMBER'") from None
+
+
 @click.group()
 def handsets() -> None:
     """Manage the handsets allowed to report faults."""
@@ -31,16 +39,14 @@ def handsets() -> None:
 @pass_app
 def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
     """Register NUMBER (any common UK form) as a supplied handset."""
+    e164 = _number(number)
+    if not customer.strip():
+        raise click.BadParameter("a customer name is required", param_hint="'--customer'")
     try:
         with app.db.sessions.begin() as session:
-            if if_missing:
-                try:
-                    e164 = normalise_number(number)
-                except InvalidNumber as exc:
-                    raise HandsetError(str(exc)) from None
-                if find_handset(session, e164) is not None:
-                    return
-            handset = add_handset(session, number, customer)
+            if if_missing and find_handset(session, e164) is not None:
+                return
+            handset = add_handset(session, e164, customer)
             click.echo(f"added {handset.number} ({handset.customer})")
     except HandsetError as exc:
         raise click.ClickException(str(exc)) from None
@@ -86,10 +92,11 @@ def list_(app: AppContext, as_json: bool) -> None:
 @click.argument("number")
 @pass_app
 def remove(app: AppContext, number: str) -> None:
-    """Remove a handset; its calls stay in the log."""
+    """Remove the handset NUMBER (any common UK form); its calls stay in the log."""
+    e164 = _number(number)
     try:
         with app.db.sessions.begin() as session:
-            handset = remove_handset(session, number)
+            handset = remove_handset(session, e164)
             click.echo(f"removed {handset.number} ({handset.customer})")
     except HandsetError as exc:
         raise click.ClickException(str(exc)) from None
