@@ -27,7 +27,15 @@ from ivr.admin.context import AppContext
 )
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
-    """The CLI SECURE fault line: answer fault calls, review calls and faults."""
+    """The CLI SECURE fault line: answer fault calls, review calls and faults.
+
+    Every noun has its verbs (`ivr calls list`, `ivr faults ack REF`); each
+    command's --help says what it does, and every listing takes --json.
+
+    Exit codes: 0 done; 1 refused, not found or a check failed (the message
+    says why); 2 bad usage (an unknown command or option, or a value that
+    does not parse: the message names it).
+    """
     ctx.obj = AppContext(config_path)
 
 
