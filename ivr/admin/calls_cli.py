@@ -40,7 +40,7 @@ def _filters(
         try:
             number = normalise_number(cli)
         except InvalidNumber as exc:
-            raise click.BadParameter(str(exc), param_hint="--cli") from None
+            raise click.BadParameter(str(exc), param_hint="'--cli'") from None
     return CallFilter(
         since=_instant(app, since, "--since"),
         until=_instant(app, until, "--until"),
