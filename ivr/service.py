@@ -134,12 +134,16 @@ class FaultLineService:
             log.error("call session ended with an error", exc_info=task.exception())
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve calls until `stop` is set, then let live calls finish."""
-        self.db.create_schema()
-        await asyncio.to_thread(self._close_interrupted_calls)
+        """Serve calls until `stop` is set, then let live calls finish.
+
+        The prompts come first: rendering what the cache lacks, and raising
+        PromptError (naming the prompt) for a catalogue or recording that
+        cannot be used, before the database is touched or a SIP port opened.
+        """
         summary = await asyncio.to_thread(self.prompts.build)
         log.info("prompts ready: %s", summary)
-        await asyncio.to_thread(self.prompts.load)
+        self.db.create_schema()
+        await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
         deps = self._deps()
         loop = asyncio.get_running_loop()

@@ -10,11 +10,19 @@ from datetime import datetime
 import click
 
 from ivr.admin.context import AppContext, pass_app
+from ivr.prompts import PromptError
 from ivr.service import FaultLineService, offset_clock, system_clock
 
 
 @click.command()
-@click.option("--log-level", default="INFO", show_default=True, envvar="IVR_LOG_LEVEL")
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    envvar="IVR_LOG_LEVEL",
+    help="Print log messages at this level and above: DEBUG, INFO, WARNING or ERROR"
+    " (env IVR_LOG_LEVEL).",
+)
 @click.option(
     "--clock-start",
     envvar="IVR_CLOCK_START",
@@ -38,13 +46,17 @@ def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
         if start.tzinfo is None:
             start = start.replace(tzinfo=app.config.timezone)
         clock = offset_clock(start)
-    service = FaultLineService(app.config, clock=clock)
+    # The prompts are built before any SIP port is opened; a prompt that cannot
+    # be rendered or loaded stops start-up with one line naming it, not a traceback.
+    try:
+        asyncio.run(_serve(FaultLineService(app.config, clock=clock)))
+    except PromptError as exc:
+        raise click.ClickException(f"not starting: {exc}") from None
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await service.run(stop)
 
-    asyncio.run(main())
+async def _serve(service: FaultLineService) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.run(stop)

@@ -8,6 +8,7 @@
 """
 
 from ivr.prompts.catalogue import (
+    PLAYED_PROMPT_IDS,
     Catalogue,
     PromptError,
     default_pieces,
@@ -20,6 +21,7 @@ from ivr.prompts.library import BuildSummary, PromptLibrary
 from ivr.prompts.recordings import RecordingProblem, Severity
 
 __all__ = [
+    "PLAYED_PROMPT_IDS",
     "BuildSummary",
     "Catalogue",
     "PromptError",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,57 @@ PLACEHOLDERS = ("ticket", "email")
 
 class PromptError(RuntimeError):
     """A prompt cannot be loaded, rendered or played; the message names it."""
+
+
+# ---- the prompts the code plays ---------------------------------------------------
+
+# Every catalogue id the fault line plays, by who plays it. A catalogue
+# without one of them would fail in the middle of a call, so the library
+# refuses to build it. tests/unit/test_prompts.py reads the ids the source
+# passes to Prompt(...) and checks them against these lists both ways.
+CALL_FLOW_PROMPTS = (
+    "greeting",
+    "announcement",
+    "menu",
+    "after_hours_closed",
+    "office_opens",
+    "after_hours_menu",
+    "after_hours_goodbye",
+    "invalid_choice",
+    "you_chose",
+    "priority_standard",
+    "priority_high",
+    "priority_critical",
+    "confirm",
+    "unknown_caller",
+    "no_choice",
+    "fault_logged",
+    "describe_fault",
+    "recent_fault",
+    "recent_fault_options",
+    "description_added",
+    "engineer_paged",
+    "reference_again",
+    "goodbye",
+    "record_failed",
+)
+PAGE_FLOW_PROMPTS = (
+    "page_intro",
+    "page_reminder_intro",
+    "page_customer",
+    "page_reference",
+    "page_reported",
+    "page_caller",
+    "page_options",
+    "page_acknowledged",
+    "page_passed",
+    "page_goodbye",
+)
+OTHER_PROMPTS = (
+    "shutting_down",  # ivr/session.py: a call cut short by the service stopping
+    "page_test",  # `ivr page test`
+)
+PLAYED_PROMPT_IDS = frozenset(CALL_FLOW_PROMPTS + PAGE_FLOW_PROMPTS + OTHER_PROMPTS)
 
 
 # ---- the pieces of dynamic speech -----------------------------------------------
@@ -167,6 +218,19 @@ class Catalogue:
     def entries(self) -> dict[str, str]:
         """Every id that is rendered, prompts first: id -> text."""
         return {**self.prompts, **self.pieces}
+
+    def missing(self, ids: Collection[str] = PLAYED_PROMPT_IDS) -> list[str]:
+        """The ids in `ids` this catalogue has no prompt for, sorted."""
+        return sorted(set(ids) - set(self.prompts))
+
+    def require(self, ids: Collection[str] = PLAYED_PROMPT_IDS) -> None:
+        """Refuse a catalogue that lacks a prompt the code plays, naming every missing id."""
+        missing = self.missing(ids)
+        if missing:
+            raise PromptError(
+                f"{self.path}: missing prompt(s) {', '.join(missing)};"
+                " the fault line plays them, so add them to [prompts]"
+            )
 
 
 def _fill(path: Path, prompt_id: str, text: str, support: SupportConfig) -> str:

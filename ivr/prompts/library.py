@@ -99,16 +99,25 @@ class PromptLibrary:
     # ---- building and loading -----------------------------------------------------------
 
     def build(self, progress: Progress | None = None) -> BuildSummary:
-        """Render whatever is not cached yet, then hold every prompt in memory."""
+        """Render whatever is not cached yet, then hold every prompt in memory.
+
+        A catalogue missing a prompt the code plays, or an unusable recording,
+        is refused before anything is rendered, so a bad start-up fails at once.
+        """
         started = time.perf_counter()
+        self.catalogue.require()
         entries = self.catalogue.entries()
-        recordings = recordings_in(self.config.recorded_dir)
+        recordings = {
+            prompt_id: self._load_recording(prompt_id, path)
+            for prompt_id, path in recordings_in(self.config.recorded_dir).items()
+            if prompt_id in entries
+        }
         rendered = cached = overridden = 0
         audio: dict[str, dsp.Pcm] = {}
         try:
             for done, (prompt_id, text) in enumerate(entries.items(), start=1):
                 if prompt_id in recordings:
-                    audio[prompt_id] = self._load_recording(prompt_id, recordings[prompt_id])
+                    audio[prompt_id] = recordings[prompt_id]
                     overridden += 1
                 else:
                     pcm = self._read_cache(text)

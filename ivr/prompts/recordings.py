@@ -22,6 +22,12 @@ MAX_SECONDS = 60.0
 SILENCE_FLOOR_DBFS = -50.0  # whole-file RMS below this is silence
 CLIPPED_FRACTION = 0.001  # more than this share of samples at full scale is clipping
 SUPPORTED_WIDTHS = (1, 2)
+# Sample rates dsp.resample is trusted with. Below 8 kHz a recording lacks the
+# top of the telephone band (and 0 Hz, which a damaged header can claim, cannot
+# be converted at all); above 192 kHz no recorder is plausible, and a damaged
+# header claiming such a rate would have the resampler's FFT allocate gigabytes.
+MIN_RATE = 8000
+MAX_RATE = 192000
 EXPORT_HINT = "export it as a 16-bit PCM WAV"
 
 
@@ -99,6 +105,20 @@ def inspect_recording(
 
     if width not in SUPPORTED_WIDTHS:
         problem(Severity.ERROR, f"{width * 8}-bit samples are not supported; {EXPORT_HINT}")
+        return None, problems
+    if rate < MIN_RATE:
+        problem(
+            Severity.ERROR,
+            f"sample rate {rate} Hz is below {MIN_RATE} Hz, too low for the telephone;"
+            " export it at 8000 Hz or more (16000 or 44100 Hz are fine)",
+        )
+        return None, problems
+    if rate > MAX_RATE:
+        problem(
+            Severity.ERROR,
+            f"sample rate {rate} Hz is above {MAX_RATE} Hz, more than the converter takes;"
+            " export it at 44100 or 48000 Hz",
+        )
         return None, problems
     if channels > 1:
         problem(Severity.INFO, f"has {channels} channels; they are mixed down to mono")

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
-from ivr.admin import prompts_cli
-from ivr.admin.context import AppContext
+from ivr.admin.cli import main
 from ivr.config import PromptConfig, SupportConfig
 from ivr.flow.speech import Digits, Moment, Prompt, Text
 from ivr.prompts import (
+    PLAYED_PROMPT_IDS,
     PromptError,
     PromptLibrary,
     Severity,
@@ -52,12 +52,22 @@ def _is_prompt_call(node: ast.AST) -> bool:
     )
 
 
+def _literal_ids(arg: ast.expr) -> set[str]:
+    """A string constant, or both strings of `"a" if c else "b"`."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return {arg.value}
+    if isinstance(arg, ast.IfExp):
+        return _literal_ids(arg.body) | _literal_ids(arg.orelse)
+    return set()
+
+
 def prompt_ids_in_source(*directories: Path) -> set[str]:
     """Ids passed to Prompt(...) under `directories`.
 
-    Besides literal `Prompt("greeting")`, this follows the two indirections
-    the flow uses: a dict of ids (`Prompt(PRIORITY_PROMPTS[p])`) and a helper
-    whose parameter goes to Prompt (`self._farewell("no_choice", ...)`).
+    Besides literal `Prompt("greeting")` (or a choice of two literals), this
+    follows the two indirections the flow uses: a dict of ids
+    (`Prompt(PRIORITY_PROMPTS[p])`) and a helper whose parameter goes to
+    Prompt (`self._farewell("no_choice", ...)`).
     """
     ids: set[str] = set()
     for directory in directories:
@@ -88,21 +98,19 @@ def prompt_ids_in_source(*directories: Path) -> set[str]:
                     continue
                 if _is_prompt_call(node):
                     arg = node.args[0]
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        ids.add(arg.value)
-                    elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
+                    ids.update(_literal_ids(arg))
+                    if isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name):
                         ids.update(dicts.get(arg.value.id, []))
                 name = getattr(node.func, "attr", getattr(node.func, "id", None))
                 if name in helpers and len(node.args) > helpers[name]:
-                    arg = node.args[helpers[name]]
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        ids.add(arg.value)
+                    ids.update(_literal_ids(node.args[helpers[name]]))
     return ids
 
 
 FLOW_IDS = prompt_ids_in_source(
     *[d for d in (ROOT / "ivr" / "flow", ROOT / "ivr" / "paging") if d.is_dir()]
 )
+SOURCE_IDS = prompt_ids_in_source(ROOT / "ivr")  # the flows, the session, `ivr page test`
 
 
 # ---- fixtures and helpers ----------------------------------------------------------------
@@ -167,12 +175,32 @@ def pcm(data: bytes) -> np.ndarray:
 
 def test_the_flow_source_scan_finds_direct_and_indirect_ids() -> None:
     assert {"greeting", "menu", "after_hours_goodbye", "priority_critical"} <= FLOW_IDS
+    assert {"page_intro", "page_reminder_intro"} <= FLOW_IDS  # "a" if reminder else "b"
+
+
+def test_the_ids_the_library_requires_are_the_ones_the_source_plays() -> None:
+    """PLAYED_PROMPT_IDS is what start-up checks; it must follow the code both ways."""
+    assert sorted(SOURCE_IDS - PLAYED_PROMPT_IDS) == []  # played but not required
+    assert sorted(PLAYED_PROMPT_IDS - SOURCE_IDS) == []  # required but never played
 
 
 @pytest.mark.parametrize("directory", [FULL, SHORT], ids=["en-GB", "short"])
 def test_every_prompt_the_flow_uses_is_in_the_catalogue(directory: Path) -> None:
     catalogue = load_catalogue(directory, "en-GB", SUPPORT)
     assert sorted(FLOW_IDS - set(catalogue.prompts)) == []
+    assert catalogue.missing() == []
+    catalogue.require()
+
+
+def test_a_catalogue_missing_a_played_prompt_is_refused_before_rendering(tmp_path: Path) -> None:
+    lines = (SHORT / "en-GB.toml").read_text().splitlines(keepends=True)
+    trimmed = [line for line in lines if not line.startswith(("menu ", "page_options "))]
+    (tmp_path / "en-GB.toml").write_text("".join(trimmed))
+    library = PromptLibrary(make_config(tmp_path / "cache", tmp_path, tmp_path), SUPPORT, RATE)
+    assert library.catalogue.missing() == ["menu", "page_options"]
+    with pytest.raises(PromptError, match=r"en-GB.toml: missing prompt\(s\) menu, page_options;"):
+        library.build()
+    assert library.renders == 0 and not (tmp_path / "cache").exists()
 
 
 def test_the_short_catalogue_has_the_same_ids() -> None:
@@ -310,6 +338,42 @@ def test_a_recording_over_a_minute_is_rejected(library: PromptLibrary, recorded:
     assert "over the 60 s limit" in _only_error(library)
 
 
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (4000, "sample rate 4000 Hz is below 8000 Hz"),
+        (384000, "sample rate 384000 Hz is above 192000 Hz"),
+    ],
+)
+def test_a_recording_at_a_rate_it_cannot_convert_is_rejected(
+    library: PromptLibrary, recorded: Path, rate: int, expected: str
+) -> None:
+    write_wav(recorded / "menu.wav", tone(rate, 0.5, 300, 0.5), rate)
+    message = _only_error(library)
+    assert expected in message and "export it at" in message
+    with pytest.raises(PromptError, match=f"'menu'.*{expected}"):
+        library.build()
+
+
+def test_a_recording_whose_header_says_0_hz_is_rejected(
+    library: PromptLibrary, recorded: Path
+) -> None:
+    path = write_wav(recorded / "menu.wav", tone(8000, 0.5, 300, 0.5), 8000)
+    data = bytearray(path.read_bytes())
+    data[24:28] = (0).to_bytes(4, "little")  # the fmt chunk's sample rate
+    path.write_bytes(bytes(data))
+    assert "sample rate 0 Hz is below 8000 Hz" in _only_error(library)
+
+
+@pytest.mark.parametrize("rate", [8000, 192000])
+def test_recordings_at_the_rate_limits_are_accepted(
+    library: PromptLibrary, recorded: Path, rate: int
+) -> None:
+    write_wav(recorded / "menu.wav", tone(rate, 0.5, 300, 0.5), rate)
+    assert library.check_recordings() == []
+    assert library.build().overridden == 1
+
+
 def test_a_recording_with_no_prompt_of_its_name_is_a_warning(
     library: PromptLibrary, recorded: Path
 ) -> None:
@@ -423,21 +487,23 @@ def test_conditioning_trims_silence_and_normalises() -> None:
     assert abs(np.abs(out).max() / 32768 - dsp.db_to_gain(-3.0)) < 0.01
 
 
-# ---- the command line -----------------------------------------------------------------------
+# ---- the command line, through the real entry point `ivr` --------------------------------
 
 
-def _app(tmp_path: Path, cache_dir: Path, recorded: Path) -> AppContext:
+def _conf(tmp_path: Path, cache_dir: Path, recorded: Path) -> Path:
     conf = tmp_path / "sip.conf"
     conf.write_text(
         f"[prompts]\ncatalogue_dir = {SHORT}\ncache_dir = {cache_dir}\nrecorded_dir = {recorded}\n"
     )
-    return AppContext(conf)
+    return conf
+
+
+def _ivr(conf: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(conf), *args])
 
 
 def test_cli_build_prints_a_summary(tmp_path: Path, cache_dir: Path, recorded: Path) -> None:
-    result = CliRunner().invoke(
-        prompts_cli.prompts, ["build"], obj=_app(tmp_path, cache_dir, recorded)
-    )
+    result = _ivr(_conf(tmp_path, cache_dir, recorded), "prompts", "build")
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith("0 rendered, ")
 
@@ -445,9 +511,30 @@ def test_cli_build_prints_a_summary(tmp_path: Path, cache_dir: Path, recorded: P
 def test_cli_check_fails_on_a_bad_recording(
     tmp_path: Path, cache_dir: Path, recorded: Path
 ) -> None:
-    app = _app(tmp_path, cache_dir, recorded)
-    assert CliRunner().invoke(prompts_cli.prompts, ["check"], obj=app).exit_code == 0
+    conf = _conf(tmp_path, cache_dir, recorded)
+    result = _ivr(conf, "prompts", "check")
+    assert result.exit_code == 0, result.output
+    assert f"Recordings in {recorded}: no errors." in result.output
     (recorded / "menu.wav").write_text("not audio")
-    result = CliRunner().invoke(prompts_cli.prompts, ["check"], obj=app)
+    result = _ivr(conf, "prompts", "check")
     assert result.exit_code == 1
     assert "menu.wav: not a readable WAV file" in result.output
+    assert f"1 recording(s) in {recorded} cannot be used" in result.output
+
+
+def test_cli_say_writes_the_wav_it_names(tmp_path: Path, cache_dir: Path, recorded: Path) -> None:
+    out = tmp_path / "hear.wav"
+    result = _ivr(
+        _conf(tmp_path, cache_dir, recorded), "prompts", "say", "Testing.", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Wrote {out}"
+    with wave.open(str(out), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+        assert wav.getnframes() > RATE // 10
+
+
+def test_cli_say_requires_out(tmp_path: Path, cache_dir: Path, recorded: Path) -> None:
+    result = _ivr(_conf(tmp_path, cache_dir, recorded), "prompts", "say", "Testing.")
+    assert result.exit_code == 2
+    assert "Missing option '--out'" in result.output
