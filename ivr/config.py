@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.sla import WEEKDAYS
+
 if TYPE_CHECKING:
     from ivr.paging.policy import Policy
 
@@ -80,6 +82,8 @@ class HoursConfig:
     open: time = time(9, 0)
     close: time = time(17, 0)
     holidays: str = "GB-ENG"
+    # Working days as date.weekday() numbers, Monday 0: Monday to Friday.
+    days: frozenset[int] = WEEKDAYS
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ivr.flow.events import CallSummary, Priority
 from ivr.paging.policy import Policy
 from ivr.recording import FinishedRecording
-from ivr.sla import BusinessCalendar, deadlines
+from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, SlaRules, deadlines
 from ivr.store.db import Database
 from ivr.store.faults import find_fault, new_reference, recent_open_fault, reference_taken
 from ivr.store.handsets import find_handset
@@ -62,10 +62,17 @@ def _clip(value: str | None, limit: int = MAX_STORED_TEXT) -> str | None:
 
 class Records:
     def __init__(
-        self, db: Database, calendar: BusinessCalendar, paging: Policy, node: str | None = None
+        self,
+        db: Database,
+        calendar: BusinessCalendar,
+        paging: Policy,
+        node: str | None = None,
+        *,
+        rules: SlaRules = DEFAULT_SLA_RULES,
     ) -> None:
         self.db = db
         self.calendar = calendar
+        self.rules = rules  # the SLA targets in force (sip.conf [sla])
         self.paging = paging
         self.node = node
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
@@ -118,7 +125,7 @@ class Records:
         transaction: there is no moment at which a committed critical fault
         exists without a pending page, whatever happens to the process.
         """
-        clock = deadlines(priority, reported_at, self.calendar)
+        clock = deadlines(priority, reported_at, self.calendar, self.rules)
 
         def work(session: Session) -> str:
             call = session.get_one(CallRecord, call_id)

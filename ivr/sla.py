@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from itertools import pairwise
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 # A calendar with no working day for this long is misconfigured; stop rather
 # than loop for ever looking for the next opening.
 _MAX_CLOSED_DAYS = 3660
+
+# Working days as date.weekday() numbers: Monday is 0, Sunday 6.
+ALL_DAYS = frozenset(range(7))
+WEEKDAYS = frozenset(range(5))
 
 _REGION = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z0-9]+))?$")
 
@@ -50,7 +55,10 @@ def _require_aware(value: datetime, name: str) -> datetime:
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Core hours: Monday to Friday, open to close local time, bank holidays excepted.
+    """Core hours: open to close local time on working days, bank holidays excepted.
+
+    `days` are the working days as `date.weekday()` numbers (Monday is 0);
+    Monday to Friday unless sip.conf's `[hours] days` says otherwise.
 
     `holiday_region` is "COUNTRY" or "COUNTRY-SUBDIV" as the `holidays`
     package names them ("GB-ENG" is England and Wales' bank holidays,
@@ -62,8 +70,13 @@ class BusinessCalendar:
     open: time = time(9, 0)
     close: time = time(17, 0)
     holiday_region: str = "GB-ENG"
+    days: frozenset[int] = WEEKDAYS
 
     def __post_init__(self) -> None:
+        if not self.days or not self.days <= ALL_DAYS:
+            raise ValueError(
+                f"days must be a non-empty set of weekday numbers 0-6, got {sorted(self.days)}"
+            )
         if self.open.tzinfo is not None or self.close.tzinfo is not None:
             raise ValueError("open and close are local wall-clock times; give them without tzinfo")
         if self.close <= self.open:
@@ -76,7 +89,13 @@ class BusinessCalendar:
 
     @classmethod
     def from_config(cls, hours: HoursConfig, tz: ZoneInfo) -> BusinessCalendar:
-        return cls(tz=tz, open=hours.open, close=hours.close, holiday_region=hours.holidays)
+        return cls(
+            tz=tz,
+            open=hours.open,
+            close=hours.close,
+            holiday_region=hours.holidays,
+            days=hours.days,
+        )
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:
@@ -91,7 +110,7 @@ class BusinessCalendar:
             raise ValueError(f"unknown holiday region {self.holiday_region!r}: {exc}") from None
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self._holidays
+        return day.weekday() in self.days and day not in self._holidays
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The day's core hours as UTC instants, so that durations are real elapsed time."""
@@ -180,14 +199,26 @@ class Clock(enum.Enum):
     critical faults are worked after hours.
     """
 
+    # The values are the words sip.conf's [sla] uses: "ack 2 clock" is two
+    # hours on the clock.
     CORE = "core"
-    ELAPSED = "elapsed"
+    ELAPSED = "clock"
+
+
+# A target longer than a year is a typo (and would take long to count out).
+MAX_TARGET_HOURS = 24 * 365
 
 
 @dataclass(frozen=True)
 class Target:
     hours: float
     clock: Clock
+
+    def __post_init__(self) -> None:
+        if not 0 < self.hours <= MAX_TARGET_HOURS:  # also refuses NaN
+            raise ValueError(
+                f"hours must be more than 0 and at most {MAX_TARGET_HOURS}, got {self.hours}"
+            )
 
 
 @dataclass(frozen=True)
@@ -196,8 +227,27 @@ class SlaRule:
     respond: Target
     resolve: Target | None  # None: "issue dependent", no committed resolution time
 
+    def __post_init__(self) -> None:
+        # A later stage implies the earlier ones (see next_deadline), so a
+        # later stage due sooner than an earlier one on the same clock is a
+        # mistake. Targets on different clocks compare differently at
+        # different instants, so they are not checked.
+        stages = [("acknowledge", self.acknowledge), ("respond", self.respond)]
+        if self.resolve is not None:
+            stages.append(("resolve", self.resolve))
+        for (first, a), (second, b) in pairwise(stages):
+            if a.clock is b.clock and b.hours < a.hours:
+                raise ValueError(
+                    f"{second} ({b.hours:g} {b.clock.value} hours) must not be due sooner "
+                    f"than {first} ({a.hours:g} {a.clock.value} hours)"
+                )
 
-SLA_RULES: Mapping[Priority, SlaRule] = MappingProxyType(
+
+# The rules in force, one per priority; sip.conf's [sla] section
+# (ivr.config.Config.sla) builds them, and these are its defaults.
+SlaRules = Mapping[Priority, SlaRule]
+
+DEFAULT_SLA_RULES: SlaRules = MappingProxyType(
     {
         # The published table says "within 8 hours" / "12 hours"; standard
         # issues are not worked after hours, so these are core hours.
@@ -236,10 +286,19 @@ def _deadline(target: Target, reported_at: datetime, calendar: BusinessCalendar)
     return calendar.add_core_hours(reported_at, target.hours)
 
 
-def deadlines(priority: Priority, reported_at: datetime, calendar: BusinessCalendar) -> Deadlines:
-    """The fixed deadlines a fault reported at `reported_at` must meet, all in UTC."""
+def deadlines(
+    priority: Priority,
+    reported_at: datetime,
+    calendar: BusinessCalendar,
+    rules: SlaRules = DEFAULT_SLA_RULES,
+) -> Deadlines:
+    """The fixed deadlines a fault reported at `reported_at` must meet, all in UTC.
+
+    `rules` are the targets in force (sip.conf's [sla], `Config.sla`); the
+    default is the published SLA.
+    """
     _require_aware(reported_at, "reported_at")
-    rule = SLA_RULES[priority]
+    rule = rules[priority]
     return Deadlines(
         acknowledge_by=_deadline(rule.acknowledge, reported_at, calendar),
         respond_by=_deadline(rule.respond, reported_at, calendar),

@@ -13,7 +13,7 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.flow.events import Priority
-from ivr.sla import SLA_RULES, BusinessCalendar, deadlines
+from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, deadlines
 from ivr.sla_report import FaultTimes, Month, sla_report
 from ivr.store.faults import list_faults
 from ivr.store.models import Fault
@@ -103,7 +103,7 @@ def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
     for priority, line in result.lines.items():
         for index, (stage, counts) in enumerate(line.stages.items()):
             head = f"{priority.value:<9} {line.reported:>8}" if index == 0 else " " * 18
-            if getattr(SLA_RULES[priority], stage) is None:
+            if getattr(DEFAULT_SLA_RULES[priority], stage) is None:
                 click.echo(f"{head}  {stage:<12} no deadline")
                 continue
             click.echo(

@@ -17,7 +17,18 @@ import pytest
 
 from ivr.config import HoursConfig
 from ivr.flow.events import Priority
-from ivr.sla import BusinessCalendar, Deadlines, deadlines, describe_remaining, next_deadline
+from ivr.sla import (
+    DEFAULT_SLA_RULES,
+    BusinessCalendar,
+    Clock,
+    Deadlines,
+    SlaRule,
+    SlaRules,
+    Target,
+    deadlines,
+    describe_remaining,
+    next_deadline,
+)
 
 LONDON = ZoneInfo("Europe/London")
 CAL = BusinessCalendar()
@@ -225,6 +236,91 @@ def test_deadlines(
         assert value is None or value.utcoffset() == timedelta(0)
 
 
+# ---- configured rules ([sla] in sip.conf) ---------------------------------------------
+
+MON_TO_SAT = BusinessCalendar(days=frozenset(range(6)))
+
+
+def rules_with(priority: Priority, rule: SlaRule) -> SlaRules:
+    return {**DEFAULT_SLA_RULES, priority: rule}
+
+
+def test_critical_respond_in_one_clock_hour() -> None:
+    rules = rules_with(
+        Priority.CRITICAL,
+        SlaRule(Target(0.5, Clock.ELAPSED), Target(1, Clock.ELAPSED), Target(8, Clock.ELAPSED)),
+    )
+    # Christmas Day, a bank holiday, 10:00 GMT: the clock runs all the same.
+    result = deadlines(Priority.CRITICAL, local(2026, 12, 25, 10, 0), CAL, rules)
+    assert result == Deadlines(
+        acknowledge_by=utc(2026, 12, 25, 10, 30),
+        respond_by=utc(2026, 12, 25, 11, 0),
+        resolve_by=utc(2026, 12, 25, 18, 0),
+    )
+
+
+def test_high_on_core_hours_with_a_monday_to_saturday_week() -> None:
+    reported = local(2026, 11, 6, 15, 0)  # Friday 15:00 GMT: 2 core hours left that day
+    # Monday to Friday: 2h Friday, then Monday; 40h = 2 + 8 x 4 (Mon-Thu) + 6 on Fri 13th.
+    assert deadlines(Priority.HIGH, reported, CAL) == Deadlines(
+        acknowledge_by=utc(2026, 11, 9, 12, 0),
+        respond_by=utc(2026, 11, 9, 15, 0),
+        resolve_by=utc(2026, 11, 13, 15, 0),
+    )
+    # Monday to Saturday: Saturday 7th counts; 40h = 2 + 8 (Sat) + 8 x 3 (Mon-Wed) + 6 on Thu.
+    assert deadlines(Priority.HIGH, reported, MON_TO_SAT, DEFAULT_SLA_RULES) == Deadlines(
+        acknowledge_by=utc(2026, 11, 7, 12, 0),
+        respond_by=utc(2026, 11, 7, 15, 0),
+        resolve_by=utc(2026, 11, 12, 15, 0),
+    )
+
+
+def test_configured_high_resolve_none_and_standard_resolve_in_core_hours() -> None:
+    rules: SlaRules = {
+        **DEFAULT_SLA_RULES,
+        Priority.STANDARD: SlaRule(
+            Target(8, Clock.CORE), Target(12, Clock.CORE), Target(16, Clock.CORE)
+        ),
+        Priority.HIGH: SlaRule(Target(5, Clock.CORE), Target(8, Clock.CORE), None),
+    }
+    reported = local(2026, 11, 2, 10, 0)  # Monday: 7h Monday, 8h Tuesday, 1h Wednesday
+    assert deadlines(Priority.STANDARD, reported, CAL, rules).resolve_by == utc(2026, 11, 4, 10, 0)
+    assert deadlines(Priority.HIGH, reported, CAL, rules).resolve_by is None
+
+
+def test_a_target_may_count_clock_hours_for_a_core_priority() -> None:
+    rules = rules_with(
+        Priority.STANDARD, SlaRule(Target(8, Clock.ELAPSED), Target(12, Clock.CORE), None)
+    )
+    # Friday 16:00 GMT: 8 clock hours is midnight; 12 core hours = 1 + 8 (Mon) + 3: Tue 12:00.
+    result = deadlines(Priority.STANDARD, local(2026, 11, 6, 16, 0), CAL, rules)
+    assert result.acknowledge_by == utc(2026, 11, 7, 0, 0)
+    assert result.respond_by == utc(2026, 11, 10, 12, 0)
+
+
+def test_the_default_rules_are_the_published_sla() -> None:
+    reported = local(2026, 11, 6, 16, 0)
+    for priority in Priority:
+        assert deadlines(priority, reported, CAL) == deadlines(
+            priority, reported, CAL, DEFAULT_SLA_RULES
+        )
+
+
+@pytest.mark.parametrize("hours", [0, -1, float("nan"), float("inf"), 24 * 365 + 1])
+def test_target_hours_must_be_positive_and_at_most_a_year(hours: float) -> None:
+    with pytest.raises(ValueError, match="more than 0 and at most 8760"):
+        Target(hours, Clock.CORE)
+
+
+def test_a_later_stage_may_not_be_due_sooner_on_the_same_clock() -> None:
+    with pytest.raises(ValueError, match=r"respond \(1 clock hours\) .* acknowledge \(2 clock"):
+        SlaRule(Target(2, Clock.ELAPSED), Target(1, Clock.ELAPSED), None)
+    with pytest.raises(ValueError, match=r"resolve \(7 core hours\) .* respond \(8 core"):
+        SlaRule(Target(5, Clock.CORE), Target(8, Clock.CORE), Target(7, Clock.CORE))
+    # Equal is fine, and different clocks are not compared.
+    SlaRule(Target(2, Clock.CORE), Target(2, Clock.CORE), Target(1, Clock.ELAPSED))
+
+
 # ---- is_open / next_opening ------------------------------------------------------
 
 OPEN_CASES = [
@@ -337,6 +433,25 @@ def test_from_config_uses_configured_hours() -> None:
     assert cal.is_open(local(2026, 11, 2, 8, 0))
     assert cal.is_open(local(2026, 11, 2, 17, 30))
     assert not cal.is_open(local(2026, 11, 2, 18, 0))
+
+
+def test_working_days_are_configurable() -> None:
+    # Sunday to Thursday: Friday and Saturday are closed.
+    cal = BusinessCalendar.from_config(HoursConfig(days=frozenset({6, 0, 1, 2, 3})), LONDON)
+    assert cal.is_open(local(2026, 11, 8, 12, 0))  # Sunday
+    assert not cal.is_open(local(2026, 11, 6, 12, 0))  # Friday
+    assert cal.next_opening(local(2026, 11, 5, 17, 0)) == local(2026, 11, 8, 9, 0)
+    # Bank holidays stay closed whatever the week: Christmas Day 2026 is a Friday,
+    # Boxing Day substituted on Monday 28th.
+    every_day = BusinessCalendar(days=frozenset(range(7)))
+    assert every_day.is_open(local(2026, 12, 27, 12, 0))  # Sunday
+    assert not every_day.is_open(local(2026, 12, 28, 12, 0))
+
+
+@pytest.mark.parametrize("days", [frozenset(), frozenset({7}), frozenset({-1, 0})])
+def test_working_days_must_be_weekday_numbers(days: frozenset[int]) -> None:
+    with pytest.raises(ValueError, match="days must be a non-empty set of weekday numbers"):
+        BusinessCalendar(days=days)
 
 
 def test_country_only_region_has_no_english_subdivision_days() -> None:
