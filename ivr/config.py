@@ -11,10 +11,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.sla import WEEKDAYS
+from ivr.flow.events import Priority
+from ivr.paging.rota import parse_weekday
+from ivr.sla import DEFAULT_SLA_RULES, WEEKDAYS, Clock, SlaRule, SlaRules, Target
 
 if TYPE_CHECKING:
     from ivr.paging.policy import Policy
@@ -157,6 +160,8 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     page_call: PageCallConfig = field(default_factory=PageCallConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
+    # The SLA targets per priority ([sla]); the published SLA unless configured.
+    sla: SlaRules = field(default_factory=lambda: DEFAULT_SLA_RULES)
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -191,6 +196,111 @@ def _time(value: str, where: str) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise ConfigError(f"{where}: expected HH:MM, got {value!r}") from None
+
+
+_DAYS_EXPECTED = "expected days such as mon-fri, or mon,tue,thu, or sun-thu"
+
+
+def _day(name: str, value: str) -> int:
+    try:
+        return parse_weekday(name)
+    except ValueError as exc:
+        raise ConfigError(f"[hours] days: {exc}; {_DAYS_EXPECTED}, got {value!r}") from None
+
+
+def _days(value: str) -> frozenset[int]:
+    """`[hours] days`: comma-separated days and ranges of days, e.g. "mon-fri, sun"."""
+    days: set[int] = set()
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        first, dash, last = item.partition("-")
+        start = _day(first, value)
+        # A range may run past Sunday: sun-thu is Sunday to Thursday.
+        span = (_day(last, value) - start) % 7 if dash else 0
+        days.update((start + step) % 7 for step in range(span + 1))
+    if not days:
+        raise ConfigError(f"[hours] days: {_DAYS_EXPECTED}, got {value!r}")
+    return frozenset(days)
+
+
+_SLA_STAGES = {
+    "ack": "acknowledge",
+    "acknowledge": "acknowledge",
+    "respond": "respond",
+    "resolve": "resolve",
+}
+_SLA_EXPECTED = (
+    "expected ack, respond and resolve each with HOURS and core or clock, "
+    "e.g. 'ack 5 core, respond 8 core, resolve 40 core' ('resolve none' for no deadline)"
+)
+
+
+def _sla_rule(key: str, value: str) -> SlaRule:
+    """One `[sla]` priority: all three stages, so that each line reads as the whole rule."""
+    where = f"[sla] {key}"
+    targets: dict[str, Target | None] = {}
+    for item in (part.strip() for part in value.replace("\n", ",").split(",")):
+        if not item:
+            continue
+        words = item.lower().split()
+        stage = _SLA_STAGES.get(words[0])
+        if stage is None:
+            raise ConfigError(f"{where}: unknown stage {words[0]!r} in {item!r}; {_SLA_EXPECTED}")
+        if stage in targets:
+            raise ConfigError(f"{where}: {stage} is given twice; {_SLA_EXPECTED}")
+        if words[1:] == ["none"]:
+            if stage != "resolve":
+                raise ConfigError(
+                    f"{where}: {stage} must have a deadline; only resolve may be none"
+                )
+            targets[stage] = None
+            continue
+        if len(words) != 3:
+            raise ConfigError(f"{where}: cannot read {item!r}; {_SLA_EXPECTED}")
+        try:
+            hours = float(words[1])
+        except ValueError:
+            raise ConfigError(
+                f"{where}: {stage} hours {words[1]!r} is not a number; {_SLA_EXPECTED}"
+            ) from None
+        try:
+            clock = Clock(words[2])
+        except ValueError:
+            raise ConfigError(
+                f"{where}: {stage} counts {words[2]!r} hours; expected core (business hours "
+                "only) or clock (every hour)"
+            ) from None
+        try:
+            targets[stage] = Target(hours, clock)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {stage} {exc}") from None
+    missing = [stage for stage in ("acknowledge", "respond", "resolve") if stage not in targets]
+    if missing:
+        raise ConfigError(f"{where}: no {' or '.join(missing)} given; {_SLA_EXPECTED}")
+    acknowledge, respond = targets["acknowledge"], targets["respond"]
+    assert acknowledge is not None and respond is not None  # only resolve may be none
+    try:
+        return SlaRule(acknowledge=acknowledge, respond=respond, resolve=targets["resolve"])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _sla_rules(parser: configparser.ConfigParser) -> SlaRules:
+    """`[sla]`: one key per priority; absent priorities keep the published SLA."""
+    if not parser.has_section("sla"):
+        return DEFAULT_SLA_RULES
+    known = {p.value: p for p in Priority}
+    keys = [key for key in parser.options("sla") if key not in parser.defaults()]
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise ConfigError(f"[sla] {unknown[0]}: not a priority; the keys are {', '.join(known)}")
+    rules = dict(DEFAULT_SLA_RULES)
+    for key in keys:
+        raw = parser.get("sla", key).strip()
+        if raw:
+            rules[known[key]] = _sla_rule(key, raw)
+    return MappingProxyType(rules)
 
 
 def _networks(
@@ -350,6 +460,7 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         open=_time(get("hours", "open", "09:00"), "[hours] open"),
         close=_time(get("hours", "close", "17:00"), "[hours] close"),
         holidays=get("hours", "holidays", "GB-ENG"),
+        days=_days(get("hours", "days", "mon-fri")),
     )
     if hours.close <= hours.open:
         raise ConfigError("[hours] close must be after open")
@@ -384,6 +495,7 @@ def config_from_parser(parser: configparser.ConfigParser, base: Path) -> Config:
         paging=paging,
         web=_web_config(parser, base),
         guard=_guard_config(parser),
+        sla=_sla_rules(parser),
         page_call=PageCallConfig(
             message_plays=max(1, int(number("paging", "message_plays", 3, int))),
             key_timeout=number("paging", "key_timeout", 5.0),
