@@ -1,7 +1,8 @@
 """`ivr sla`: the SLA clock from the command line, for checking a deadline by hand.
 
-It uses the same calendar as the service (hours and holidays from sip.conf),
-so an operator's answer here is the answer the pager works to.
+It uses the same calendar and targets as the service (hours, working days,
+holidays and [sla] from sip.conf), so an operator's answer here is the
+answer the pager works to.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.flow.events import Priority
-from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, deadlines
+from ivr.sla import BusinessCalendar, deadlines
 from ivr.sla_report import FaultTimes, Month, sla_report
 from ivr.store.faults import list_faults
 from ivr.store.models import Fault
@@ -47,7 +48,7 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
     level = Priority(priority.lower())
     try:
         calendar = BusinessCalendar.from_config(app.config.hours, tz)
-        result = deadlines(level, reported_at, calendar)
+        result = deadlines(level, reported_at, calendar, app.config.sla)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     rows = {
@@ -103,7 +104,10 @@ def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
     for priority, line in result.lines.items():
         for index, (stage, counts) in enumerate(line.stages.items()):
             head = f"{priority.value:<9} {line.reported:>8}" if index == 0 else " " * 18
-            if getattr(DEFAULT_SLA_RULES[priority], stage) is None:
+            # Faults keep the deadlines they were given, so a stage the
+            # configured rules leave open still shows any counts from before.
+            has_counts = counts.met or counts.missed or counts.pending
+            if getattr(app.config.sla[priority], stage) is None and not has_counts:
                 click.echo(f"{head}  {stage:<12} no deadline")
                 continue
             click.echo(

@@ -1,14 +1,19 @@
-"""`ivr sla deadlines` through the real command line, with a throwaway sip.conf."""
+"""`ivr sla deadlines` (and `ivr sla report`'s use of [sla]) through the real command line,
+with a throwaway sip.conf."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from ivr.admin import sla_cli
 from ivr.admin.cli import main
+from ivr.store.db import Database
+from ivr.store.models import Fault
 
 
 def write_conf(tmp_path: Path, extra: str = "") -> Path:
@@ -110,3 +115,99 @@ def test_unknown_holiday_region_is_reported(tmp_path: Path) -> None:
     result = run(conf, "--priority", "high", "--reported-at", "2026-11-05T16:00")
     assert result.exit_code == 1
     assert "unknown holiday region 'ZZ'" in result.output
+
+
+# ---- configured targets and working week (sip.conf [sla], [hours] days) ---------------------
+
+
+def test_a_configured_target_is_used(tmp_path: Path) -> None:
+    # Critical responded to within 1 clock hour, on Christmas Day.
+    conf = write_conf(
+        tmp_path, "[sla]\ncritical = ack 0.5 clock, respond 1 clock, resolve 8 clock\n"
+    )
+    result = run(conf, "--priority", "critical", "--reported-at", "2026-12-25T10:00", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "priority": "critical",
+        "reported_at": "2026-12-25T10:00:00+00:00",
+        "acknowledge_by": "2026-12-25T10:30:00+00:00",
+        "respond_by": "2026-12-25T11:00:00+00:00",
+        "resolve_by": "2026-12-25T18:00:00+00:00",
+    }
+
+
+def test_a_configured_working_week_is_used(tmp_path: Path) -> None:
+    # High, Fri 6 Nov 2026 15:00 GMT, Monday to Saturday: 2h Friday, then Saturday.
+    conf = write_conf(tmp_path, "[hours]\ndays = mon-sat\n")
+    result = run(conf, "--priority", "high", "--reported-at", "2026-11-06T15:00", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["acknowledge_by"] == "2026-11-07T12:00:00+00:00"
+    assert data["respond_by"] == "2026-11-07T15:00:00+00:00"
+    assert data["resolve_by"] == "2026-11-12T15:00:00+00:00"
+
+
+def test_a_configured_resolve_none_prints_issue_dependent(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path, "[sla]\nhigh = ack 5 core, respond 8 core, resolve none\n")
+    result = run(conf, "--priority", "high", "--reported-at", "2026-11-06T15:00")
+    assert result.exit_code == 0, result.output
+    assert "resolve_by: none (issue dependent)" in result.output
+
+
+def test_a_bad_sla_section_is_reported_with_its_key(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path, "[sla]\nhigh = ack 5 core, respond 8 core\n")
+    result = run(conf, "--priority", "high", "--reported-at", "2026-11-06T15:00")
+    assert result.exit_code == 1
+    assert "[sla] high: no resolve given" in result.output
+
+
+def test_report_shows_no_deadline_where_the_configured_rules_set_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sla_cli, "now_utc", lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    conf = write_conf(
+        tmp_path,
+        "[sla]\nstandard = ack 8 core, respond 12 core, resolve 80 core\n"
+        "high = ack 5 core, respond 8 core, resolve none\n",
+    )
+    result = CliRunner().invoke(
+        main, ["--config", str(conf), "sla", "report", "--month", "2026-11"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()[2:]]
+    assert rows[0] == ["standard", "0", "acknowledge", "0", "0", "0"]
+    assert rows[2] == ["resolve", "0", "0", "0"]  # standard's, now with a deadline
+    assert rows[3] == ["high", "0", "acknowledge", "0", "0", "0"]
+    assert rows[5] == ["resolve", "no", "deadline"]  # high's, now with none
+
+
+def test_report_still_counts_deadlines_faults_were_given_before_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A high fault logged while resolve was 40 core hours keeps that deadline
+    # after [sla] sets none, and the report still counts it.
+    monkeypatch.setattr(sla_cli, "now_utc", lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    conf = write_conf(tmp_path, "[sla]\nhigh = ack 5 core, respond 8 core, resolve none\n")
+    db = Database(f"sqlite:///{tmp_path}/x.db")
+    db.create_schema()
+    reported = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    with db.sessions.begin() as session:
+        session.add(
+            Fault(
+                reference="100001",
+                priority="high",
+                status="open",
+                reported_at=reported,
+                acknowledge_by=datetime(2026, 11, 27, 15, 0, tzinfo=UTC),
+                respond_by=datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+                resolve_by=datetime(2026, 12, 4, 10, 0, tzinfo=UTC),
+            )
+        )
+    db.dispose()
+    result = CliRunner().invoke(
+        main, ["--config", str(conf), "sla", "report", "--month", "2026-11"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()[2:]]
+    assert rows[3] == ["high", "1", "acknowledge", "0", "1", "0"]
+    assert rows[5] == ["resolve", "0", "0", "1"]
