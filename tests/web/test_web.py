@@ -19,7 +19,7 @@ from ivr.flow.events import Outcome
 from ivr.store.admins import set_password
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
-from ivr.store.models import CallRecord, Recording
+from ivr.store.models import CallRecord, Fault, Recording
 from ivr.store.notes import FaultNote
 from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.web.seed import (
@@ -374,6 +374,23 @@ def test_call_log_filters(admin: TestClient, db: Database) -> None:
             )
         ).all()
     assert sorted(int(i) for i in rows(html)) == sorted(window)
+
+
+def test_call_log_filters_by_the_priority_of_the_fault_reported(
+    admin: TestClient, db: Database
+) -> None:
+    html = admin.get("/calls?priority=critical&limit=500").text
+    with db.sessions() as session:
+        expected = session.scalars(
+            select(CallRecord.id)
+            .join(Fault, Fault.reference == CallRecord.fault_reference)
+            .where(Fault.priority == "critical")
+            .order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+        ).all()
+    assert expected, "the seed has calls that reported critical faults"
+    assert [int(i) for i in rows(html)] == list(expected)
+    bad = admin.get("/calls?priority=urgent")
+    assert bad.status_code == 400 and "Priority: &#39;urgent&#39; is not one of" in bad.text
 
 
 def test_call_log_rejects_bad_filters_clearly(admin: TestClient) -> None:

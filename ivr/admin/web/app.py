@@ -422,7 +422,8 @@ def _instant(text: str, tz: ZoneInfo, name: str) -> datetime:
 
 def call_log(site: Site, view: View) -> StarletteResponse:
     q = view.query
-    values = {k: (q.get(k) or "").strip() for k in ("since", "until", "cli", "outcome")}
+    keys = ("since", "until", "cli", "outcome", "priority")
+    values = {k: (q.get(k) or "").strip() for k in keys}
     errors: list[str] = []
     since = until = None
     number = None
@@ -441,6 +442,9 @@ def call_log(site: Site, view: View) -> StarletteResponse:
     outcomes = [o.value for o in Outcome]
     if values["outcome"] and values["outcome"] not in outcomes:
         errors.append(f"Outcome: {values['outcome']!r} is not one of {', '.join(outcomes)}")
+    priorities = [p.value for p in Priority]
+    if values["priority"] and values["priority"] not in priorities:
+        errors.append(f"Priority: {values['priority']!r} is not one of {', '.join(priorities)}")
     try:
         limit = min(max(int(q.get("limit") or PAGE_SIZE), 10), 500)
     except ValueError:
@@ -457,7 +461,12 @@ def call_log(site: Site, view: View) -> StarletteResponse:
     result = CallPage([], None, None)
     if not errors:
         filters = CallFilter(
-            since=since, until=until, cli=number, outcome=values["outcome"] or None, limit=limit
+            since=since,
+            until=until,
+            cli=number,
+            outcome=values["outcome"] or None,
+            priority=values["priority"] or None,
+            limit=limit,
         )
         result = call_log_page(view.db, filters, before=before, after=after)
     kept = {k: v for k, v in values.items() if v}
@@ -476,6 +485,7 @@ def call_log(site: Site, view: View) -> StarletteResponse:
             "errors": errors,
             "notice": notice,
             "outcomes": outcomes,
+            "priorities": priorities,
             "older_url": link(before=result.older.encode()) if result.older else None,
             "newer_url": link(after=result.newer.encode()) if result.newer else None,
             "newest_url": link() if (before or after) else None,
