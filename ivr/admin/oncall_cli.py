@@ -21,6 +21,7 @@ from ivr.store.paging import (
     current_rota,
     list_overrides,
     overrides_for_display,
+    remove_override,
     set_rota,
     who_is_on_call,
 )
@@ -193,6 +194,49 @@ def override(app: AppContext, engineer: str, from_text: str, to_text: str) -> No
     click.echo(
         f"override: {name} on call from {local_text(starts_at, tz)} to {local_text(ends_at, tz)}"
     )
+
+
+@oncall.command("overrides")
+@click.option("--all", "show_all", is_flag=True, help="Past overrides too, not only coming ones.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def overrides(app: AppContext, show_all: bool, as_json: bool) -> None:
+    """List overrides (current and future unless --all), with the id remove-override takes."""
+    tz = app.config.timezone
+    with app.db.sessions() as session:
+        rows = overrides_for_display(
+            list_overrides(session, ending_after=None if show_all else utcnow())
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        cover_from = datetime.fromisoformat(str(row["from"]))
+        cover_to = datetime.fromisoformat(str(row["to"]))
+        click.echo(
+            f"{row['id']:>4}  {local_text(cover_from, tz)} - {local_text(cover_to, tz)}"
+            f"  {row['engineer']}"
+        )
+    if not rows:
+        click.echo("no overrides")
+
+
+@oncall.command("remove-override")
+@click.argument("override_id", metavar="ID", type=int)
+@pass_app
+def remove_override_(app: AppContext, override_id: int) -> None:
+    """Remove the override with this ID (from `ivr oncall overrides`); the rota applies again."""
+    tz = app.config.timezone
+    try:
+        with app.db.sessions.begin() as session:
+            row = remove_override(session, override_id)
+            text = (
+                f"removed override {override_id}: {row.engineer.name} "
+                f"{local_text(row.starts_at, tz)} - {local_text(row.ends_at, tz)}"
+            )
+    except PagingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(text)
 
 
 @oncall.command("now")

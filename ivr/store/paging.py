@@ -953,9 +953,20 @@ def engineer_as_dict(engineer: Engineer) -> dict[str, object]:
     }
 
 
+def remove_override(session: Session, override_id: int) -> OnCallOverride:
+    """Take back a cover arranged by mistake or no longer needed; the rota applies again."""
+    row = session.get(OnCallOverride, override_id)
+    if row is None:
+        raise PagingError(f"no override with id {override_id} (see ivr oncall overrides)")
+    session.delete(row)
+    session.flush()
+    return row
+
+
 def overrides_for_display(rows: Sequence[OnCallOverride]) -> list[dict[str, object]]:
     return [
         {
+            "id": r.id,
             "engineer": r.engineer.name,
             "from": _iso(r.starts_at),
             "to": _iso(r.ends_at),

@@ -195,6 +195,38 @@ def test_override_wins_and_is_shown(conf: Path) -> None:
     ]
 
 
+def test_overrides_are_listed_and_can_be_removed(conf: Path) -> None:
+    team(conf)
+    ok(
+        conf,
+        "oncall",
+        "override",
+        "Carol",
+        "--from",
+        "2026-01-13T18:00",
+        "--to",
+        "2026-01-14T09:00",
+    )
+    (row,) = json.loads(ok(conf, "oncall", "overrides", "--all", "--json"))
+    assert (row["engineer"], row["from"], row["to"]) == (
+        "Carol",
+        "2026-01-13T18:00:00+00:00",
+        "2026-01-14T09:00:00+00:00",
+    )
+    assert ok(conf, "oncall", "overrides", "--all").split() == [
+        str(row["id"]), "Tue", "13", "Jan", "2026", "18:00", "GMT", "-",
+        "Wed", "14", "Jan", "2026", "09:00", "GMT", "Carol",
+    ]  # fmt: skip
+    assert ok(conf, "oncall", "overrides") == "no overrides\n"  # it is over
+    removed = ok(conf, "oncall", "remove-override", str(row["id"]))
+    assert removed.startswith(f"removed override {row['id']}: Carol Tue 13 Jan 2026 18:00 GMT")
+    during = json.loads(ok(conf, "oncall", "now", "--at", "2026-01-13T20:00", "--json"))
+    assert (during["on_call"], during["source"]) == ("Bob", "rota")  # the rota again
+    again = ivr(conf, "oncall", "remove-override", str(row["id"]))
+    assert again.exit_code == 1 and f"no override with id {row['id']}" in again.output
+    assert ivr(conf, "oncall", "remove-override", "x").exit_code == 2
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
