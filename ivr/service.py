@@ -57,7 +57,9 @@ class FaultLineService:
         # Who this node is, in the call log and on page leases: the same
         # after a restart, so the restarted node recognises its own work.
         self.node = f"{socket.gethostname()}:{config.listen_port}"
-        self.records = Records(self.db, self.calendar, config.paging, node=self.node)
+        self.records = Records(
+            self.db, self.calendar, config.paging, node=self.node, rules=config.sla
+        )
         self.pager = PagingScheduler(
             self.db,
             self.engine,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import KNOWN_CUSTOMER, KNOWN_NUMBER, FaultLine
@@ -101,3 +102,21 @@ def test_twenty_concurrent_callers_get_distinct_references(fault_line: FaultLine
         p: sum(f["priority"] == p for f in faults) for p in ("standard", "high", "critical")
     }
     assert by_priority == {"standard": 7, "high": 7, "critical": 6}
+
+
+def test_the_service_keeps_the_sla_targets_set_in_sip_conf(fault_line_factory: Any) -> None:
+    sla = {"critical": "ack 0.5 clock, respond 1 clock, resolve 4 clock"}
+    line: FaultLine = fault_line_factory(sla=sla)
+    result = line.sipp("caller_report.xml", [(KNOWN_NUMBER, "3", "Acme desk")])
+    assert_sipp_ok(line, "caller_report.xml", result)
+    (fault,) = line.ivr_json("faults", "list")
+    reported = datetime.fromisoformat(fault["reported_at"])
+    due = {
+        stage: datetime.fromisoformat(fault[f"{stage}_by"]) - reported
+        for stage in ("acknowledge", "respond", "resolve")
+    }
+    assert due == {
+        "acknowledge": timedelta(minutes=30),
+        "respond": timedelta(hours=1),
+        "resolve": timedelta(hours=4),
+    }
