@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -265,17 +265,26 @@ class PagingScheduler:
 
     async def _call(self, work: StepWork) -> tuple[AttemptResult, int | None, str]:
         assert work.uri is not None
-        first = work.faults[0]
-        if first.customer:
-            # Synthesised before dialling so the engineer never hears a gap.
-            await asyncio.to_thread(self.speech.prepare_text, first.customer)
+        customer = work.faults[0].customer
+        # The customer's name is synthesised while the phone rings, not before
+        # the INVITE (a critical page never waits for speech), and is ready
+        # before the engineer hears anything.
+        naming = (
+            asyncio.ensure_future(asyncio.to_thread(self.speech.prepare_text, customer))
+            if customer
+            else None
+        )
         log.info("page %d: calling %s at %s", work.page_id, work.engineer, work.uri)
-        dialled = await self.dialer.dial(work.uri, work.ring_seconds)
+        try:
+            dialled = await self.dialer.dial(work.uri, work.ring_seconds)
+        finally:
+            named = await _finished(naming, work.page_id)
         if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
             return DIAL_RESULTS[dialled.outcome], dialled.sip_status, dialled.reason
-        message = page_message(
-            work.faults, self.clock().astimezone(self.tz), reminder=work.reminder
-        )
+        faults = work.faults
+        if not named:
+            faults = [replace(faults[0], customer=None), *faults[1:]]
+        message = page_message(faults, self.clock().astimezone(self.tz), reminder=work.reminder)
         flow = PageFlow(message, self.page_settings)
         runner = FlowRunner(dialled.call, flow, self.speech)
         try:
@@ -284,3 +293,17 @@ class PagingScheduler:
             await dialled.call.hangup()
         result = flow.result or AttemptResult.HUNG_UP
         return result, 200, f"keys {''.join(flow.keys) or 'none'}"
+
+
+async def _finished(naming: asyncio.Future[None] | None, page_id: int) -> bool:
+    """Whether the customer's name is ready to be said (False: say the page without it)."""
+    if naming is None:
+        return False
+    try:
+        await naming
+    except Exception:
+        log.exception(
+            "page %d: the customer's name could not be spoken; paging without it", page_id
+        )
+        return False
+    return True
