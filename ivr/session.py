@@ -245,6 +245,9 @@ class CallSession:
         self.call.discard_received_audio()
         self.call.on_audio(self._on_audio)
         self._recording_watch = asyncio.get_running_loop().create_task(self._watch_recording())
+        log.info(
+            "call %s: recording the description of fault %s", self.call.call_id, command.reference
+        )
         if self._shutting_down:
             asyncio.get_running_loop().create_task(self._stop_recording_for("shutdown"))
 

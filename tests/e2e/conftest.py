@@ -39,7 +39,8 @@ READY_TIMEOUT = 60.0
 # Node ids (prefixes) that run on PostgreSQL too; the rest on SQLite only, to keep time down.
 ALSO_ON_POSTGRESQL = (
     "tests/e2e/test_spine.py::",
-    "tests/e2e/test_paging.py::test_page_resumes_after_kill_9_without_calling_a_step_twice",
+    "tests/e2e/test_paging.py::",
+    "tests/e2e/test_crash.py::",
 )
 
 

@@ -13,6 +13,9 @@ from ivr.store.paging import Page
 from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
 from tests.e2e.test_spine import assert_sipp_ok
 
+OTHER_NUMBER = "02079460001"
+ONE_TRY_EACH = "oncall:3:1:0:0, next:3:1:0:0"
+
 # Short rings and waits so that a whole escalation takes seconds.
 PAGING = {
     "levels": "oncall:3:2:1:0, next:3:1:0:0",
@@ -37,6 +40,16 @@ def report_critical(line: FaultLine) -> dict[str, Any]:
     (fault,) = line.ivr_json("faults", "list")
     assert fault["priority"] == "critical"
     return dict(fault)
+
+
+def critical_paged(
+    fault_line_factory: Any, alice: str, bob: str, levels: str
+) -> tuple[FaultLine, dict[str, Any]]:
+    """A line whose alice and bob answer with these phone scenarios, and the critical fault."""
+    line: FaultLine = fault_line_factory(start=False, paging={**PAGING, "levels": levels})
+    engineers(line, line.phone(alice), line.phone(bob))
+    line.start()
+    return line, report_critical(line)
 
 
 def attempts(line: FaultLine, reference: str) -> list[tuple[str, str, int | None]]:
@@ -76,12 +89,9 @@ def test_busy_is_retried_then_escalated(fault_line_factory: Any) -> None:
 
 
 def test_no_answer_is_cancelled_and_pressing_2_passes_it_on(fault_line_factory: Any) -> None:
-    line: FaultLine = fault_line_factory(
-        start=False, paging={**PAGING, "levels": "oncall:3:1:0:0, next:3:1:0:0"}
+    line, fault = critical_paged(
+        fault_line_factory, "engineer_no_answer.xml", "engineer_presses_2.xml", ONE_TRY_EACH
     )
-    engineers(line, line.phone("engineer_no_answer.xml"), line.phone("engineer_presses_2.xml"))
-    line.start()
-    fault = report_critical(line)
     # Bob passes it on, there is nobody after him: the page has failed.
     line.wait_for_output(r"passed \(bob\) -> page failed")
     assert attempts(line, fault["reference"]) == [
@@ -89,15 +99,56 @@ def test_no_answer_is_cancelled_and_pressing_2_passes_it_on(fault_line_factory: 
         ("bob", "passed", 200),
     ]
     assert line.ivr_json("faults", "show", fault["reference"])["status"] == "page_failed"
+    # Alice's phone ends cleanly only if the ringing call was CANCELled.
+    assert line.phones[0].wait(timeout=30) == 0
+
+
+def test_pressing_2_rings_the_next_engineer_at_once(fault_line_factory: Any) -> None:
+    # Levels with a long wait between them: only a pass skips it.
+    line, fault = critical_paged(
+        fault_line_factory,
+        "engineer_presses_2.xml",
+        "engineer_presses_1.xml",
+        "oncall:3:1:0:600, next:3:1:0:0",
+    )
+    line.wait_for_output(r"acknowledged \(bob\) -> page acknowledged")
+    assert attempts(line, fault["reference"]) == [
+        ("alice", "passed", 200),
+        ("bob", "acknowledged", 200),
+    ]
+
+
+def test_critical_faults_from_two_customers_are_paged_at_the_same_time(
+    fault_line_factory: Any,
+) -> None:
+    line: FaultLine = fault_line_factory(start=False, paging=PAGING)
+    line.ivr("handsets", "add", OTHER_NUMBER, "--customer", "Brightwater Logistics")
+    # Alice's phone takes both page calls; she listens 2.5 s before pressing 1.
+    engineers(line, line.phone("engineer_presses_1_late.xml", 2), line.phone("engineer_busy.xml"))
+    line.start()
+    callers = [(KNOWN_NUMBER, "3", "Acme desk"), (OTHER_NUMBER, "3", "Brightwater desk")]
+    result = line.sipp("caller_report.xml", callers, concurrent=2)
+    assert_sipp_ok(line, "caller_report.xml", result)
+    line.wait_for_output(r"acknowledged \(alice\) -> page acknowledged", count=2)
+    faults = line.ivr_json("faults", "list")
+    assert len(faults) == 2
+    calls = [
+        attempt
+        for fault in faults
+        for page in pages(line, fault["reference"])
+        for attempt in page["attempts"]
+    ]
+    assert [(a["engineer"], a["result"]) for a in calls] == [("alice", "acknowledged")] * 2
+    first, second = sorted(calls, key=lambda a: a["started_at"])
+    # Two pages, not one queued behind the other: the second call was placed
+    # while the first was still going on.
+    assert datetime.fromisoformat(second["started_at"]) < datetime.fromisoformat(first["ended_at"])
 
 
 def test_voicemail_that_presses_nothing_is_not_an_acknowledgement(fault_line_factory: Any) -> None:
-    line: FaultLine = fault_line_factory(
-        start=False, paging={**PAGING, "levels": "oncall:3:1:0:0, next:3:1:0:0"}
+    line, fault = critical_paged(
+        fault_line_factory, "engineer_silent.xml", "engineer_silent.xml", ONE_TRY_EACH
     )
-    engineers(line, line.phone("engineer_silent.xml"), line.phone("engineer_silent.xml"))
-    line.start()
-    fault = report_critical(line)
     line.wait_for_output(r"no_key \(bob\) -> page failed")
     assert attempts(line, fault["reference"]) == [
         ("alice", "no_key", 200),

@@ -57,3 +57,40 @@ def test_sigterm_mid_call_says_goodbye_commits_and_exits_zero(fault_line_factory
     assert call["outcome"] == "failed"
     assert call["verified"] is True
     assert line.ivr_json("faults", "list") == []
+
+
+def test_sigterm_while_the_caller_describes_keeps_the_recording_and_reads_the_reference(
+    fault_line_factory: Any,
+) -> None:
+    # Silence would only end the description after 30 s: it is the shutdown
+    # that ends it here.
+    line: FaultLine = fault_line_factory(recording={"silence_seconds": "30", "max_seconds": "60"})
+    results: list[subprocess.CompletedProcess[str]] = []
+    caller = threading.Thread(
+        target=lambda: results.append(
+            line.sipp("caller_report.xml", [(KNOWN_NUMBER, "3", "Acme desk")])
+        )
+    )
+    caller.start()
+    try:
+        (committed,) = line.wait_for_output(r"fault \d+ \(critical\) committed from call")
+        line.wait_for_output(r"recording the description of fault")
+        assert line.process is not None
+        line.process.send_signal(signal.SIGTERM)
+        code = line.process.wait(timeout=60)
+    finally:
+        caller.join(timeout=90)
+    # The caller heard the reference and got a BYE: the scenario waits for it.
+    (result,) = results
+    assert_sipp_ok(line, "caller_report.xml", result)
+    assert code == 0, "".join(line.output[-40:])
+    assert not any("ended: the service is stopping" in text for text in line.output)
+
+    (fault,) = line.ivr_json("faults", "list")
+    assert fault["priority"] == "critical"
+    assert f"fault {fault['reference']} " in committed
+    (recording,) = line.ivr_json("faults", "show", fault["reference"])["recordings"]
+    assert recording["ended_by"] == "shutdown"
+    (call,) = line.ivr_json("calls", "list")
+    assert (call["outcome"], call["fault_reference"]) == ("reported", fault["reference"])
+    assert call["ended_at"] is not None

@@ -6,8 +6,9 @@ and nothing may follow them off this machine. Each message goes to the
 service over UDP; what came back is compared with what the RFC allows (or
 with what the engine is known to do instead: tests/data/sip-torture/
 expected.toml says which, and why that is acceptable for callers). After
-every batch the service must still be running and a real call must still
-complete.
+every message the service must still be running and a real call must
+still be answered (a short one: the caller presses a key and hangs up);
+after every BATCH messages a caller reports a whole fault.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.e2e.torture import final_status, server_runs, wire_message
 TORTURE = Path(__file__).resolve().parents[1] / "data" / "sip-torture"
 SENDER = Path(__file__).parent / "torture.py"
 BATCH = 10
+BETWEEN = "Between torture messages"
 
 
 def section_order(path: Path) -> tuple[int, ...]:
@@ -62,10 +64,14 @@ def test_torture_messages_leave_the_service_answering_calls(
         line.start()
         for start in range(0, len(run), BATCH):
             batch = run[start : start + BATCH]
-            observed.update(send(netns, line, batch))
-            assert line.process is not None and line.process.poll() is None, (
-                f"service died after {batch}:\n" + "".join(line.output[-60:])
-            )
+            for index, name in enumerate(batch):
+                observed.update(send(netns, line, [name]))
+                assert line.process is not None and line.process.poll() is None, (
+                    f"service died after {name}:\n" + "".join(line.output[-60:])
+                )
+                if index < len(batch) - 1:  # the last one is followed by a whole report
+                    short = line.sipp("caller_hangs_up.xml", [(KNOWN_NUMBER, "1", BETWEEN)])
+                    assert_sipp_ok(line, "caller_hangs_up.xml", short)
             result = line.sipp("caller_report.xml", [(KNOWN_NUMBER, "1", "After torture")])
             assert_sipp_ok(line, "caller_report.xml", result)
             genuine_calls += 1
@@ -90,10 +96,13 @@ def test_torture_messages_leave_the_service_answering_calls(
     # Every genuine call was taken in full; no torture message made a fault.
     faults = line.ivr_json("faults", "list")
     assert len(faults) == genuine_calls
-    calls = line.ivr_json("calls", "list")
+    calls = line.ivr_json("calls", "list", "--limit", "1000")
     reported = [call for call in calls if call["outcome"] == "reported"]
     assert len(reported) == genuine_calls
+    between = [call for call in calls if call["display_name"] == BETWEEN]
+    assert len(between) == len(paths) - genuine_calls
+    assert {(call["outcome"], call["verified"]) for call in between} == {("abandoned", True)}
     for call in calls:
-        if call["outcome"] != "reported":
+        if call["outcome"] != "reported" and call["display_name"] != BETWEEN:
             assert call["verified"] is False
             assert call["fault_reference"] is None
