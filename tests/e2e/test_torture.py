@@ -19,6 +19,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
 from tests.e2e.netns import NetNamespace, netns  # noqa: F401  (fixture)
 from tests.e2e.test_spine import assert_sipp_ok
@@ -28,6 +30,7 @@ TORTURE = Path(__file__).resolve().parents[1] / "data" / "sip-torture"
 SENDER = Path(__file__).parent / "torture.py"
 BATCH = 10
 BETWEEN = "Between torture messages"
+QUICK_CALL = "caller_answered_hangs_up.xml"
 
 
 def section_order(path: Path) -> tuple[int, ...]:
@@ -45,6 +48,7 @@ def send(ns: NetNamespace, line: FaultLine, names: list[str]) -> dict[str, list[
     return {record["file"]: record["responses"] for record in records}
 
 
+@pytest.mark.timeout(900)  # 61 messages, each followed by a call
 def test_torture_messages_leave_the_service_answering_calls(
     netns: NetNamespace,  # noqa: F811
     fault_line_factory: object,
@@ -70,8 +74,8 @@ def test_torture_messages_leave_the_service_answering_calls(
                     f"service died after {name}:\n" + "".join(line.output[-60:])
                 )
                 if index < len(batch) - 1:  # the last one is followed by a whole report
-                    short = line.sipp("caller_hangs_up.xml", [(KNOWN_NUMBER, "1", BETWEEN)])
-                    assert_sipp_ok(line, "caller_hangs_up.xml", short)
+                    short = line.sipp(QUICK_CALL, [(KNOWN_NUMBER, "", BETWEEN)])
+                    assert_sipp_ok(line, QUICK_CALL, short)
             result = line.sipp("caller_report.xml", [(KNOWN_NUMBER, "1", "After torture")])
             assert_sipp_ok(line, "caller_report.xml", result)
             genuine_calls += 1
