@@ -125,10 +125,13 @@ def test_serve_renders_every_prompt_into_an_empty_cache(tmp_path: Path) -> None:
     ready = threading.Event()
 
     def pump() -> None:
+        # Log records may be written after the ready line (they go through
+        # the logging thread), so wait for both markers.
         assert process.stdout is not None
         for line in process.stdout:
             output.append(line)
-            if READY in line:
+            text = "".join(output)
+            if READY in text and LISTENING in text:
                 ready.set()
         ready.set()
 
@@ -139,7 +142,7 @@ def test_serve_renders_every_prompt_into_an_empty_cache(tmp_path: Path) -> None:
         assert set((tmp_path / "cache").iterdir()) == expected
         [summary] = [line for line in output if "prompts ready:" in line]
         assert f"prompts ready: {len(expected)} rendered, " in summary
-        assert any(LISTENING in line for line in output)  # the marker the failures lack
+        assert any(LISTENING in line for line in output), "".join(output)  # failures lack it
     finally:
         process.send_signal(signal.SIGTERM)
         try:
