@@ -43,10 +43,11 @@ def report_critical(line: FaultLine) -> dict[str, Any]:
 
 
 def critical_paged(
-    fault_line_factory: Any, alice: str, bob: str, levels: str
+    fault_line_factory: Any, alice: str, bob: str, levels: str, **paging: str
 ) -> tuple[FaultLine, dict[str, Any]]:
     """A line whose alice and bob answer with these phone scenarios, and the critical fault."""
-    line: FaultLine = fault_line_factory(start=False, paging={**PAGING, "levels": levels})
+    settings = {**PAGING, "levels": levels, **paging}
+    line: FaultLine = fault_line_factory(start=False, paging=settings)
     engineers(line, line.phone(alice), line.phone(bob))
     line.start()
     return line, report_critical(line)
@@ -146,8 +147,13 @@ def test_critical_faults_from_two_customers_are_paged_at_the_same_time(
 
 
 def test_voicemail_that_presses_nothing_is_not_an_acknowledgement(fault_line_factory: Any) -> None:
+    # Said once (not twice) and not answered: as good a test, in half the time.
     line, fault = critical_paged(
-        fault_line_factory, "engineer_silent.xml", "engineer_silent.xml", ONE_TRY_EACH
+        fault_line_factory,
+        "engineer_silent.xml",
+        "engineer_silent.xml",
+        ONE_TRY_EACH,
+        message_plays="1",
     )
     line.wait_for_output(r"no_key \(bob\) -> page failed")
     assert attempts(line, fault["reference"]) == [
