@@ -89,6 +89,9 @@ class ActiveCall:
         self._call = call
         self.call_id = call.call_id or ""
         self._digit_listeners: list[Callable[[str], None]] = []
+        # Keys pressed once the call is up but before anyone listens (the call
+        # is answered while its log row is written): kept for the first listener.
+        self._early_digits: list[str] = []
         self._closed_listeners: list[Callable[[str], None]] = []
         self._audio_listeners: list[Callable[[bytes], None]] = []
         loop = asyncio.get_running_loop()
@@ -127,6 +130,9 @@ class ActiveCall:
 
     def on_digit(self, listener: Callable[[str], None]) -> None:
         self._digit_listeners.append(listener)
+        early, self._early_digits = self._early_digits, []
+        for key in early:
+            listener(key)
 
     def listen_for_inband_digits(self) -> None:
         """Also detect keys sent as tones in the audio (each press still counts once)."""
@@ -136,6 +142,9 @@ class ActiveCall:
         self.on_audio(self._digits.audio)
 
     def _deliver_digit(self, key: str) -> None:
+        if not self._digit_listeners:
+            self._early_digits.append(key)
+            return
         for listener in list(self._digit_listeners):
             listener(key)
 
