@@ -6,31 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from ivr.admin.cli import main
+from tests.unit.cli import ivr, ok, write_conf
 
 DATA = Path(__file__).parent.parent / "data" / "handsets"
 
 
 @pytest.fixture
 def conf(tmp_path: Path) -> Path:
-    path = tmp_path / "sip.conf"
-    path.write_text(
-        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def ivr(conf: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(conf), *args])
-
-
-def ok(conf: Path, *args: str) -> str:
-    result = ivr(conf, *args)
-    assert result.exit_code == 0, result.output
-    return result.output
+    return write_conf(tmp_path)
 
 
 def registered(conf: Path) -> list[tuple[str, str]]:

@@ -7,34 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from ivr.admin.cli import main
 from ivr.config import Config
 from ivr.paging.policy import AttemptResult
 from ivr.store.db import Database
 from ivr.store.models import Fault
 from ivr.store.paging import begin_attempt, finish_attempt, open_page
+from tests.unit.cli import ivr, ok, write_conf
 
 
 @pytest.fixture
 def conf(tmp_path: Path) -> Path:
-    path = tmp_path / "sip.conf"
-    path.write_text(
-        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def ivr(conf: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(conf), *args])
-
-
-def ok(conf: Path, *args: str) -> str:
-    result = ivr(conf, *args)
-    assert result.exit_code == 0, result.output
-    return result.output
+    return write_conf(tmp_path)
 
 
 def team(conf: Path) -> None:
