@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 from ivr.paging.rota import parse_weekday
 from ivr.sla import DEFAULT_SLA_RULES, WEEKDAYS, Clock, SlaRule, SlaRules, Target
 

@@ -19,7 +19,8 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ivr.flow.events import CallSummary, Priority
+from ivr.domain import Priority
+from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.recording import FinishedRecording
 from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, SlaRules, deadlines
@@ -28,7 +29,7 @@ from ivr.store.faults import find_fault, new_reference, recent_open_fault, refer
 from ivr.store.handsets import find_handset
 from ivr.store.models import CallRecord, Fault, Recording
 from ivr.store.outages import current_outage
-from ivr.store.paging import open_page
+from ivr.store.pages import open_page
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

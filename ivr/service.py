@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.config import Config
+from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
-from ivr.flow.events import Priority
 from ivr.paging.page_flow import PageSettings
 from ivr.paging.scheduler import PagingScheduler
 from ivr.prompts import PromptError, PromptLibrary

@@ -17,6 +17,7 @@ from typing import Any
 
 from ivr.callers import identify_caller
 from ivr.config import RecordingConfig, TrunkConfig
+from ivr.domain import Outcome, Priority
 from ivr.flow.call_flow import CallFlow, FlowSettings, State
 from ivr.flow.events import (
     Answered,
@@ -25,8 +26,6 @@ from ivr.flow.events import (
     FaultNotRecorded,
     FaultRecorded,
     HungUp,
-    Outcome,
-    Priority,
     RecordFault,
     RecordingStopped,
     StartRecording,

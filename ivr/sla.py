@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 
 if TYPE_CHECKING:
     from ivr.config import HoursConfig
@@ -228,7 +228,7 @@ class SlaRule:
     resolve: Target | None  # None: "issue dependent", no committed resolution time
 
     def __post_init__(self) -> None:
-        # A later stage implies the earlier ones (see next_deadline), so a
+        # A later stage implies the earlier ones (see ivr.faults.clock), so a
         # later stage due sooner than an earlier one on the same clock is a
         # mistake. Targets on different clocks compare differently at
         # different instants, so they are not checked.
@@ -304,41 +304,6 @@ def deadlines(
         respond_by=_deadline(rule.respond, reported_at, calendar),
         resolve_by=None if rule.resolve is None else _deadline(rule.resolve, reported_at, calendar),
     )
-
-
-def next_deadline(
-    deadlines: Deadlines,
-    *,
-    acknowledged_at: datetime | None,
-    responded_at: datetime | None,
-    resolved_at: datetime | None,
-) -> tuple[str, datetime] | None:
-    """The earliest stage still owed, or None when nothing more is owed.
-
-    A later stage implies the earlier ones (a response is also an
-    acknowledgement, a fix is also a response), so an engineer who skips
-    straight to responding is not chased for the acknowledgement. An overdue
-    stage is still returned: it is still owed.
-    """
-    done = {
-        "acknowledged_at": acknowledged_at,
-        "responded_at": responded_at,
-        "resolved_at": resolved_at,
-    }
-    for name, value in done.items():
-        if value is not None:
-            _require_aware(value, name)
-    happened = [value is not None for value in done.values()]
-    stages: list[tuple[str, datetime | None]] = [
-        ("acknowledge", deadlines.acknowledge_by),
-        ("respond", deadlines.respond_by),
-        ("resolve", deadlines.resolve_by),
-    ]
-    for index, (name, due) in enumerate(stages):
-        if any(happened[index:]):
-            continue
-        return None if due is None else (name, due)
-    return None
 
 
 def describe_remaining(deadline: datetime, now: datetime) -> str:

@@ -10,9 +10,9 @@ respond, resolve):
 - pending: not done, and not yet due;
 - no_deadline: the SLA sets none (standard faults' resolution).
 
-A later stage implies the earlier ones, as in `ivr.sla.next_deadline`: a
-fault responded to (or resolved) without an acknowledgement counts as
-acknowledged at that moment.
+Each verdict is `ivr.faults.clock.stage_outcome`, the rule the web page's
+verdicts and the fault list use too: a fault responded to (or resolved)
+without an acknowledgement counts as acknowledged at that moment.
 """
 
 from __future__ import annotations
@@ -23,48 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from ivr.flow.events import Priority
-
-STAGES = ("acknowledge", "respond", "resolve")
-OUTCOMES = ("met", "missed", "pending", "no_deadline")
+from ivr.domain import Priority, Stage
+from ivr.faults.clock import FaultTimes, StageOutcome, stage_outcome
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True)
-class FaultTimes:
-    """What the report needs of one fault: its priority, deadlines and progress (UTC-aware)."""
-
-    priority: Priority
-    reported_at: datetime
-    acknowledge_by: datetime | None
-    respond_by: datetime | None
-    resolve_by: datetime | None
-    acknowledged_at: datetime | None = None
-    responded_at: datetime | None = None
-    resolved_at: datetime | None = None
-
-    def done_at(self, stage: str) -> datetime | None:
-        """When `stage` was done: the earliest of it and any later stage."""
-        order = [self.acknowledged_at, self.responded_at, self.resolved_at]
-        done = [t for t in order[STAGES.index(stage) :] if t is not None]
-        return min(done) if done else None
-
-    def due(self, stage: str) -> datetime | None:
-        return {
-            "acknowledge": self.acknowledge_by,
-            "respond": self.respond_by,
-            "resolve": self.resolve_by,
-        }[stage]
-
-
-def stage_outcome(due: datetime | None, done: datetime | None, now: datetime) -> str:
-    """met, missed, pending or no_deadline for one stage of one fault."""
-    if due is None:
-        return "no_deadline"
-    if done is not None:
-        return "met" if done <= due else "missed"
-    return "missed" if now > due else "pending"
 
 
 @dataclass
@@ -74,25 +36,25 @@ class StageCounts:
     pending: int = 0
     no_deadline: int = 0
 
-    def add(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
+    def add(self, outcome: StageOutcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in OUTCOMES}
+        return {outcome.value: getattr(self, outcome.value) for outcome in StageOutcome}
 
 
 @dataclass
 class PriorityLine:
     priority: Priority
     reported: int = 0
-    stages: dict[str, StageCounts] = field(
-        default_factory=lambda: {stage: StageCounts() for stage in STAGES}
+    stages: dict[Stage, StageCounts] = field(
+        default_factory=lambda: {stage: StageCounts() for stage in Stage}
     )
 
     def as_dict(self) -> dict[str, object]:
         return {
             "reported": self.reported,
-            **{stage: counts.as_dict() for stage, counts in self.stages.items()},
+            **{stage.value: counts.as_dict() for stage, counts in self.stages.items()},
         }
 
 
@@ -164,6 +126,6 @@ def sla_report(faults: Iterable[FaultTimes], month: Month, now: datetime) -> Sla
             continue
         line = lines[fault.priority]
         line.reported += 1
-        for stage in STAGES:
-            line.stages[stage].add(stage_outcome(fault.due(stage), fault.done_at(stage), now))
+        for stage in Stage:
+            line.stages[stage].add(stage_outcome(fault, stage, now))
     return SlaReport(month, now, lines)

@@ -12,7 +12,7 @@ from ivr.admin.cdr import COLUMNS, cdr_row
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import parse_instant
 from ivr.callers import InvalidNumber, normalise_number
-from ivr.flow.events import Outcome, Priority
+from ivr.domain import Outcome, Priority
 from ivr.store.calls import (
     CallFilter,
     call_as_dict,

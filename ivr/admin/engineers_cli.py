@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.store.paging import (
+from ivr.store.engineers import (
     PagingError,
     add_engineer,
     engineer_as_dict,

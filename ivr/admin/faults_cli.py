@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,18 +11,11 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_text, parse_instant
 from ivr.callers import InvalidNumber, normalise_number
-from ivr.flow.events import Priority
+from ivr.domain import FaultStatus, Priority
+from ivr.faults.clock import next_owed
+from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.sla import describe_remaining
-from ivr.store.faults import (
-    PAGE_FAILED,
-    STATUSES,
-    FaultProgressError,
-    fault_as_dict,
-    fault_clock,
-    find_fault,
-    list_faults,
-    progress_fault,
-)
+from ivr.store.faults import fault_as_dict, fault_times, find_fault, list_faults, move_fault
 from ivr.store.models import Fault
 from ivr.store.recordings import list_recordings, recording_as_dict
 
@@ -36,7 +30,7 @@ def now_utc() -> datetime:
 
 def clock_text(fault: Fault, now: datetime, tz: ZoneInfo) -> str:
     """What the fault owes next, e.g. "respond by Mon 30 Nov 11:00 (overdue by 0h 30m)"."""
-    clock = fault_clock(fault, now)
+    clock = next_owed(fault_times(fault), now)
     if clock is None:
         return "resolved" if fault.resolved_at is not None else "no deadline pending"
     due = clock.due.astimezone(tz)
@@ -49,7 +43,9 @@ def faults() -> None:
 
 
 @faults.command("list")
-@click.option("--status", type=click.Choice(list(STATUSES)), help="Only faults in this state.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in FaultStatus]), help="Only faults in this state."
+)
 @click.option(
     "--priority", type=click.Choice([p.value for p in Priority]), help="Only this priority."
 )
@@ -106,7 +102,9 @@ def list_(
             limit=None if breached else limit,
         )
         if breached:
-            found = [f for f in found if (c := fault_clock(f, now)) is not None and c.overdue]
+            found = [
+                f for f in found if (c := next_owed(fault_times(f), now)) is not None and c.overdue
+            ]
             found = found[:limit]
         rows = [fault_as_dict(f, now) for f in found]
         texts = [clock_text(f, now, tz) for f in found]
@@ -115,7 +113,7 @@ def list_(
         return
     for row, text in zip(rows, texts, strict=True):
         reported = datetime.fromisoformat(str(row["reported_at"])).astimezone(tz)
-        loud = "PAGE FAILED: " if row["status"] == PAGE_FAILED else ""
+        loud = "PAGE FAILED: " if row["status"] == FaultStatus.PAGE_FAILED else ""
         click.echo(
             f"{loud}{row['reference']}  {row['priority']:<8} {row['status']:<12} "
             f"{reported:%Y-%m-%d %H:%M}  {text:<44} {row['customer'] or '-'}".rstrip()
@@ -141,7 +139,7 @@ def show(app: AppContext, reference: str, as_json: bool) -> None:
     if as_json:
         echo_json(row)
         return
-    if row["status"] == PAGE_FAILED:
+    if row["status"] == FaultStatus.PAGE_FAILED:
         click.echo("PAGE FAILED: nobody answered the page for this fault")
     recordings = row.pop("recordings")
     for key, value in row.items():
@@ -168,8 +166,8 @@ def _progress(
             raise click.ClickException(f"no fault with reference {reference}")
         before = {"acknowledged": fault.acknowledged_at, "responded": fault.responded_at}
         try:
-            progress_fault(session, fault, stage, at, by)
-        except FaultProgressError as exc:
+            move_fault(session, fault, Action(stage), at, by=by, author=by or getpass.getuser())
+        except IllegalMove as exc:
             raise click.ClickException(str(exc)) from None
         after = {"acknowledged": fault.acknowledged_at, "responded": fault.responded_at}
         implied = [

@@ -14,9 +14,9 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.paging.rota import WEEKDAYS, Rota, first_handover, parse_weekday, slot_at
+from ivr.store.engineers import PagingError
 from ivr.store.models import utcnow
-from ivr.store.paging import (
-    PagingError,
+from ivr.store.oncall import (
     add_override,
     current_rota,
     list_overrides,

@@ -21,7 +21,7 @@ from ivr.paging.policy import AttemptResult
 from ivr.prompts import PromptLibrary
 from ivr.runner import FlowRunner
 from ivr.sip.engine import DialOutcome, EngineSettings, SipEngine
-from ivr.store.paging import find_engineer
+from ivr.store.engineers import find_engineer
 
 
 def _free_port(host: str) -> int:

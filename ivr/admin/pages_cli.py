@@ -11,13 +11,13 @@ from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import parse_instant
 from ivr.paging.policy import Step
 from ivr.store.faults import find_fault
-from ivr.store.paging import (
+from ivr.store.models import Page
+from ivr.store.pages import (
     ACKNOWLEDGED,
     ACTIVE,
     CANCELLED,
     FAILED,
     REMINDER,
-    Page,
     list_pages,
     page_as_dict,
 )

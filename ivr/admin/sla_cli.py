@@ -13,11 +13,10 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 from ivr.sla import BusinessCalendar, deadlines
-from ivr.sla_report import FaultTimes, Month, sla_report
-from ivr.store.faults import list_faults
-from ivr.store.models import Fault
+from ivr.sla_report import Month, sla_report
+from ivr.store.faults import fault_times, list_faults
 
 
 @click.group()
@@ -107,22 +106,9 @@ def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
             # Faults keep the deadlines they were given, so a stage the
             # configured rules leave open still shows any counts from before.
             has_counts = counts.met or counts.missed or counts.pending
-            if getattr(app.config.sla[priority], stage) is None and not has_counts:
-                click.echo(f"{head}  {stage:<12} no deadline")
+            if getattr(app.config.sla[priority], stage.value) is None and not has_counts:
+                click.echo(f"{head}  {stage.value:<12} no deadline")
                 continue
             click.echo(
-                f"{head}  {stage:<12} {counts.met:>5} {counts.missed:>6} {counts.pending:>7}"
+                f"{head}  {stage.value:<12} {counts.met:>5} {counts.missed:>6} {counts.pending:>7}"
             )
-
-
-def fault_times(fault: Fault) -> FaultTimes:
-    return FaultTimes(
-        priority=Priority(fault.priority),
-        reported_at=fault.reported_at,
-        acknowledge_by=fault.acknowledge_by,
-        respond_by=fault.respond_by,
-        resolve_by=fault.resolve_by,
-        acknowledged_at=fault.acknowledged_at,
-        responded_at=fault.responded_at,
-        resolved_at=fault.resolved_at,
-    )

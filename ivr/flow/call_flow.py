@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ivr.domain import Outcome, Priority
 from ivr.flow.events import (
     Answered,
     CallSummary,
@@ -31,10 +32,8 @@ from ivr.flow.events import (
     FaultRecorded,
     Hangup,
     HungUp,
-    Outcome,
     Play,
     PlaybackFinished,
-    Priority,
     RecordFault,
     RecordingStopped,
     SetTimer,

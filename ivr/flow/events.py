@@ -7,41 +7,11 @@ a session or a clock.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ivr.domain import Outcome, Priority
 from ivr.flow.speech import SpeechPart
-
-
-class Priority(enum.Enum):
-    STANDARD = "standard"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def key(self) -> str:
-        """The key a caller presses to choose it."""
-        return {"standard": "1", "high": "2", "critical": "3"}[self.value]
-
-    @classmethod
-    def from_key(cls, key: str) -> Priority | None:
-        return {"1": cls.STANDARD, "2": cls.HIGH, "3": cls.CRITICAL}.get(key)
-
-
-class Outcome(enum.Enum):
-    """How a call ended, as admins read it in the call log."""
-
-    IN_PROGRESS = "in_progress"
-    REPORTED = "reported"
-    REJECTED = "rejected"
-    ABANDONED = "abandoned"
-    NO_CHOICE = "no_choice"
-    AFTER_HOURS = "after_hours"
-    UPDATED = "updated"  # a repeat caller added a description to an open fault
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"  # the node carrying the call stopped during it
-
 
 # ---- events -----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from ivr.config import ConfigError
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 
 TargetKind: TypeAlias = Literal["oncall", "next"]
 Targets: TypeAlias = TargetKind | tuple[str, ...]

@@ -27,11 +27,12 @@ from ivr.paging.policy import AttemptResult, Policy, after
 from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import DialOutcome, DialResult
 from ivr.store.db import Database
-from ivr.store.paging import (
+from ivr.store.engineers import PagingError
+from ivr.store.models import Page
+from ivr.store.models import PageAttempt as AttemptRow
+from ivr.store.pages import (
     REMINDER,
     LeaseLost,
-    Page,
-    PagingError,
     StepAlreadyAttempted,
     advance,
     begin_attempt,
@@ -41,7 +42,6 @@ from ivr.store.paging import (
     recover_interrupted,
     take_over,
 )
-from ivr.store.paging import PageAttempt as AttemptRow
 
 log = logging.getLogger(__name__)
 

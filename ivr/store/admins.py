@@ -21,10 +21,10 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ivr.store.models import Base, UtcDateTime, utcnow
+from ivr.store.models import Admin, utcnow
 
 # scrypt work factors: about 0.1 s and 32 MiB per hash on a 2-core server.
 SCRYPT_N = 2**15
@@ -41,20 +41,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 class AdminError(ValueError):
     """An admin cannot be added, changed or removed; the message says why."""
-
-
-class Admin(Base):
-    """Someone who may sign in to the web page."""
-
-    __tablename__ = "admins"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # ---- hashing ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from ivr.flow.events import Outcome
+from ivr.domain import Outcome
 from ivr.store.models import CallRecord, Fault
 
 

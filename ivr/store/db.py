@@ -12,11 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.store import admins as _admins  # noqa: F401  (registers its tables on Base)
 from ivr.store import migrations
-from ivr.store import notes as _notes  # noqa: F401  (registers its tables on Base)
-from ivr.store import outages as _outages  # noqa: F401  (registers its tables on Base)
-from ivr.store import paging as _paging  # noqa: F401  (registers its tables on Base)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,38 +1,30 @@
-"""Faults: created with a unique reference, read back by reference, moved through their stages."""
+"""Faults, stored: a unique reference, reading them back, and applying the lifecycle's moves.
+
+The rules of how a fault moves are in `ivr.faults.lifecycle`; this module
+applies its decisions to the row and writes the timeline entry for each,
+whichever tool asked, so the command line, the web page and paging leave
+the same trace. Functions take a session; the caller owns the transaction.
+"""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.sla import Deadlines, next_deadline
-from ivr.store.models import Fault, utcnow
-from ivr.store.paging import cancel_reminders
+from ivr.domain import UNRESOLVED_STATUSES, FaultStatus, Priority
+from ivr.faults.clock import FaultTimes, next_owed
+from ivr.faults.lifecycle import Action, FaultState, IllegalMove, Move, decide
+from ivr.store.models import Fault, FaultNote
+from ivr.store.page_state import cancel_reminders
 
 REFERENCE_DIGITS = 6
+MAX_NOTE = 4000
 
-OPEN = "open"
-PAGE_FAILED = "page_failed"  # open, and nobody answered the page (set by paging)
-ACKNOWLEDGED = "acknowledged"
-RESPONDED = "responded"
-RESOLVED = "resolved"
-STATUSES = (OPEN, PAGE_FAILED, ACKNOWLEDGED, RESPONDED, RESOLVED)
-
-# How far along each status is; a fault only ever moves to a higher rank.
-# page_failed is an open fault that paging gave up on: any progress clears it.
-_RANK = MappingProxyType({OPEN: 0, PAGE_FAILED: 0, ACKNOWLEDGED: 1, RESPONDED: 2, RESOLVED: 3})
-
-# stage (the verb an operator types) -> the status it leads to
-STAGES = MappingProxyType({"acknowledge": ACKNOWLEDGED, "respond": RESPONDED, "resolve": RESOLVED})
-
-
-class FaultProgressError(ValueError):
-    """The fault cannot move that way (already there, or the times do not add up)."""
+# The kinds of timeline entry: a note, or the status a move left the fault in.
+NOTE = "note"
 
 
 def new_reference() -> str:
@@ -77,106 +69,115 @@ def list_faults(
     if cli is not None:
         query = query.where(Fault.cli == cli)
     if unresolved:
-        query = query.where(Fault.status != RESOLVED)
+        query = query.where(Fault.status != FaultStatus.RESOLVED.value)
     query = query.order_by(Fault.reported_at.desc(), Fault.id.desc())
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
 
 
-# ---- progress -------------------------------------------------------------------------
+# ---- moving a fault, and its timeline -------------------------------------------------
 
 
-def _iso_minutes(value: datetime) -> str:
-    return value.isoformat(timespec="minutes")
+def fault_state(fault: Fault) -> FaultState:
+    return FaultState(
+        reference=fault.reference,
+        status=FaultStatus(fault.status),
+        reported_at=fault.reported_at,
+        acknowledged_at=fault.acknowledged_at,
+        acknowledged_by=fault.acknowledged_by,
+        responded_at=fault.responded_at,
+        resolved_at=fault.resolved_at,
+    )
 
 
-def progress_fault(
-    session: Session, fault: Fault, stage: str, at: datetime, by: str | None = None
-) -> Fault:
-    """Move `fault` to `stage` ("acknowledge", "respond" or "resolve") at instant `at`.
-
-    A later stage implies the earlier ones: responding also acknowledges a
-    fault nobody acknowledged, resolving also responds, at the same instant.
-    Times already recorded are kept. `by` names who acknowledged, and is
-    kept only when this step is the acknowledgement. Moving backwards or
-    sideways, or to a time before the fault or its previous stage, is refused
-    with the fault unchanged.
-    """
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("`at` must be timezone-aware")
-    target = STAGES[stage]
-    current = fault.status
-    if current not in _RANK:
-        raise FaultProgressError(f"fault {fault.reference} has unknown status {current!r}")
-    if _RANK[current] >= _RANK[target]:
-        already = {
-            ACKNOWLEDGED: fault.acknowledged_at,
-            RESPONDED: fault.responded_at,
-            RESOLVED: fault.resolved_at,
-        }[current]
-        when = f" at {_iso_minutes(already)}" if already is not None else ""
-        participle = {"acknowledge": "acknowledged", "respond": "responded to"}.get(
-            stage, "resolved"
-        )
-        again = "again" if current == target else "now"
-        raise FaultProgressError(
-            f"fault {fault.reference} is already {current}{when}; it cannot be {participle} {again}"
-        )
-    if at < fault.reported_at:
-        raise FaultProgressError(
-            f"cannot {stage} fault {fault.reference} at {_iso_minutes(at)}: "
-            f"before it was reported ({_iso_minutes(fault.reported_at)})"
-        )
-    earlier = [t for t in (fault.acknowledged_at, fault.responded_at) if t is not None]
-    if earlier and at < max(earlier):
-        raise FaultProgressError(
-            f"cannot {stage} fault {fault.reference} at {_iso_minutes(at)}: "
-            f"before its previous stage ({_iso_minutes(max(earlier))})"
-        )
-    if fault.acknowledged_at is None:
-        fault.acknowledged_at = at
-        if by:
-            fault.acknowledged_by = by.strip()[:200] or None
-    if _RANK[target] >= _RANK[RESPONDED] and fault.responded_at is None:
-        fault.responded_at = at
-    if target == RESOLVED:
-        fault.resolved_at = at
-    fault.status = target
-    session.flush()
-    if fault.responded_at is not None:
-        cancel_reminders(session, fault, utcnow())
-    return fault
-
-
-# ---- the clock each fault runs to ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FaultClock:
-    """The stage a fault owes next, when, and whether that has passed."""
-
-    stage: str
-    due: datetime
-    overdue: bool
-
-
-def fault_clock(fault: Fault, now: datetime) -> FaultClock | None:
-    """What `fault` owes next as of `now` (pure); None when nothing more is owed."""
-    if fault.acknowledge_by is None or fault.respond_by is None:
-        return None  # a fault without its clock (never made by the service)
-    owed = next_deadline(
-        Deadlines(fault.acknowledge_by, fault.respond_by, fault.resolve_by),
+def fault_times(fault: Fault) -> FaultTimes:
+    return FaultTimes(
+        priority=Priority(fault.priority),
+        reported_at=fault.reported_at,
+        acknowledge_by=fault.acknowledge_by,
+        respond_by=fault.respond_by,
+        resolve_by=fault.resolve_by,
         acknowledged_at=fault.acknowledged_at,
         responded_at=fault.responded_at,
         resolved_at=fault.resolved_at,
     )
-    if owed is None:
-        return None
-    stage, due = owed
-    return FaultClock(stage, due, now > due)
+
+
+def _clean_note(text: str | None, *, required: bool) -> str:
+    body = (text or "").replace("\r\n", "\n").strip()
+    if required and not body:
+        raise IllegalMove("a note needs some text")
+    if len(body) > MAX_NOTE:
+        raise IllegalMove(f"a note must be at most {MAX_NOTE} characters")
+    return body
+
+
+def _write_entry(
+    session: Session, fault: Fault, kind: str, author: str, body: str, at: datetime
+) -> FaultNote:
+    entry = FaultNote(fault_id=fault.id, kind=kind, author=author[:100], body=body, created_at=at)
+    session.add(entry)
+    return entry
+
+
+def move_fault(
+    session: Session,
+    fault: Fault,
+    action: Action,
+    at: datetime,
+    *,
+    by: str | None = None,
+    author: str | None = None,
+    comment: str = "",
+) -> Move:
+    """Apply `action` to `fault` as the lifecycle decides, and write its timeline entries.
+
+    One entry per stage the move fills (an implied acknowledgement is an
+    entry of its own, at the same instant), the comment on the action's own.
+    `by` is who did it (kept as who acknowledged); `author` is who is named
+    on the timeline when that differs (paging writes as "paging"). Refused
+    with IllegalMove and the fault unchanged when the lifecycle says no.
+    A response stops the reminders it makes pointless.
+    """
+    body = _clean_note(comment, required=False)
+    move = decide(fault_state(fault), action, at, by)
+    after = move.after
+    fault.status = after.status.value
+    fault.acknowledged_at = after.acknowledged_at
+    fault.acknowledged_by = after.acknowledged_by
+    fault.responded_at = after.responded_at
+    fault.resolved_at = after.resolved_at
+    if fault.id is None:
+        session.flush()
+    writer = author or move.by or "unknown"
+    if move.filled:
+        for stage in move.filled:
+            own = stage is action.stage
+            _write_entry(session, fault, stage.done_status.value, writer, body if own else "", at)
+    else:
+        _write_entry(session, fault, after.status.value, writer, body, at)
+    session.flush()
+    if fault.responded_at is not None:
+        cancel_reminders(session, fault, at)
+    return move
+
+
+def add_note(session: Session, fault: Fault, author: str, text: str, at: datetime) -> FaultNote:
+    entry = _write_entry(session, fault, NOTE, author, _clean_note(text, required=True), at)
+    session.flush()
+    return entry
+
+
+def timeline_entries(session: Session, fault: Fault) -> list[FaultNote]:
+    """The fault's notes and moves, oldest first."""
+    return list(
+        session.scalars(
+            select(FaultNote)
+            .where(FaultNote.fault_id == fault.id)
+            .order_by(FaultNote.created_at, FaultNote.id)
+        )
+    )
 
 
 def fault_as_dict(fault: Fault, now: datetime | None = None) -> dict[str, object]:
@@ -201,14 +202,11 @@ def fault_as_dict(fault: Fault, now: datetime | None = None) -> dict[str, object
         "resolved_at": iso(fault.resolved_at),
     }
     if now is not None:
-        clock = fault_clock(fault, now)
-        row["next_deadline"] = clock.stage if clock else None
-        row["next_deadline_at"] = iso(clock.due) if clock else None
-        row["overdue"] = clock.overdue if clock else False
+        owed = next_owed(fault_times(fault), now)
+        row["next_deadline"] = owed.stage.value if owed else None
+        row["next_deadline_at"] = iso(owed.due) if owed else None
+        row["overdue"] = owed.overdue if owed else False
     return row
-
-
-OPEN_STATUSES = ("open", "acknowledged", "responded", "page_failed")
 
 
 def recent_open_fault(session: Session, customer: str, since: datetime) -> str | None:
@@ -218,7 +216,7 @@ def recent_open_fault(session: Session, customer: str, since: datetime) -> str |
         .where(
             Fault.customer == customer,
             Fault.reported_at >= since,
-            Fault.status.in_(OPEN_STATUSES),
+            Fault.status.in_(UNRESOLVED_STATUSES),
         )
         .order_by(Fault.reported_at.desc())
         .limit(1)

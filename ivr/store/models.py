@@ -1,16 +1,31 @@
 """The fault line's tables, as typed SQLAlchemy 2.0 models.
 
 All instants are stored in UTC (timezone-aware columns); they are shown in
-local time by whoever displays them.
+local time by whoever displays them. Every table is here, so a reader sees
+the whole schema in one file and the migrations compare against one module.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ivr.domain import FaultStatus, PageKind, PageStatus
+from ivr.paging.policy import Step
+from ivr.paging.rota import Rota
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -97,7 +112,7 @@ class Fault(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     priority: Mapped[str] = mapped_column(String(10), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=FaultStatus.OPEN.value, index=True)
     customer: Mapped[str | None] = mapped_column(String(200))
     cli: Mapped[str | None] = mapped_column(String(20))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
@@ -125,4 +140,181 @@ class Recording(Base):
     seconds: Mapped[float] = mapped_column(default=0.0)
     sha256: Mapped[str] = mapped_column(String(64))
     ended_by: Mapped[str] = mapped_column(String(20), default="")  # key, silence, limit, hangup
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class FaultNote(Base):
+    """One entry in a fault's timeline: a note, or a move of the fault (who, when, and why).
+
+    Every move writes one, whichever tool made it, so the timeline is read
+    from here and never pieced together from the fault's columns.
+    """
+
+    __tablename__ = "fault_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="note")
+    author: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Engineer(Base):
+    """Someone who can be paged, and where to ring them."""
+
+    __tablename__ = "engineers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    contact: Mapped[str] = mapped_column(String(255))  # sip:/sips: URI or E.164
+    active: Mapped[bool] = mapped_column(default=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RotaConfig(Base):
+    """One version of the rota; the newest row is in force, older ones are history."""
+
+    __tablename__ = "rota_configs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engineers: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    handover: Mapped[str] = mapped_column(String(5))  # HH:MM local
+    weekday: Mapped[int] = mapped_column()  # 0 = Monday
+    period_days: Mapped[int] = mapped_column(default=7)
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def to_rota(self) -> Rota:
+        return Rota(
+            engineers=tuple(self.engineers),
+            start=self.starts_at,
+            handover=time.fromisoformat(self.handover),
+            weekday=self.weekday,
+            period_days=self.period_days,
+            tz=ZoneInfo(self.timezone),
+        )
+
+
+class OnCallOverride(Base):
+    """A holiday cover or swap: this engineer is on call in [starts_at, ends_at)."""
+
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_oncall_overrides_span", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    engineer: Mapped[Engineer] = relationship(lazy="joined")
+
+
+class PageFault(Base):
+    """A fault a page is about; a second report from the same customer joins the page."""
+
+    __tablename__ = "page_faults"
+
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Page(Base):
+    """Paging for one fault (and any joined to it): where in the policy, and when next."""
+
+    __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_status_next_action_at", "status", "next_action_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), index=True)
+    kind: Mapped[str] = mapped_column(
+        String(10), default=PageKind.ALERT.value, server_default=PageKind.ALERT.value
+    )
+    # The engineer a reminder rings first: whoever acknowledged the alert.
+    target: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), default=PageStatus.ACTIVE.value)
+    repeat: Mapped[int] = mapped_column(default=0)
+    level: Mapped[int] = mapped_column(default=0)
+    attempt: Mapped[int] = mapped_column(default=0)
+    next_action_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    fault: Mapped[Fault] = relationship()
+    faults: Mapped[list[Fault]] = relationship(
+        secondary="page_faults", order_by=Fault.id, viewonly=True
+    )
+    attempts: Mapped[list[PageAttempt]] = relationship(
+        back_populates="page", order_by="PageAttempt.id"
+    )
+
+    @property
+    def step(self) -> Step:
+        return Step(self.repeat, self.level, self.attempt)
+
+
+class PageAttempt(Base):
+    """One call for one step of a page; the row exists before the phone rings."""
+
+    __tablename__ = "page_attempts"
+    __table_args__ = (
+        UniqueConstraint("page_id", "repeat", "level", "attempt", name="uq_page_attempts_step"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    repeat: Mapped[int] = mapped_column()
+    level: Mapped[int] = mapped_column()
+    attempt: Mapped[int] = mapped_column()
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="SET NULL"))
+    # Copied, so the log still reads right after an engineer is removed.
+    engineer_name: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    result: Mapped[str | None] = mapped_column(String(16))
+    sip_status: Mapped[int | None] = mapped_column()
+    detail: Mapped[str] = mapped_column(String(255), default="")
+
+    page: Mapped[Page] = relationship(back_populates="attempts")
+
+    @property
+    def step(self) -> Step:
+        return Step(self.repeat, self.level, self.attempt)
+
+    @property
+    def dialable(self) -> bool:
+        """False when there was nobody to call: the attempt is already finished as FAILED."""
+        return self.ended_at is None and self.contact is not None
+
+
+class Admin(Base):
+    """Someone who may sign in to the web page."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+    __table_args__ = (Index("ix_outages_ends_at_starts_at", "ends_at", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

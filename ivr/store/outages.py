@@ -9,27 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ivr.store.models import Base, UtcDateTime, utcnow
+from ivr.store.models import Outage
 
 MAX_MESSAGE_CHARS = 600  # about a minute of speech; callers wait through it every call
 
 
 class OutageError(ValueError):
     """The outage cannot be stored as given."""
-
-
-class Outage(Base):
-    __tablename__ = "outages"
-    __table_args__ = (Index("ix_outages_ends_at_starts_at", "ends_at", "starts_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 def normalise_message(message: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from ivr.store.db import Database
-from ivr.store.paging import Page
+from ivr.store.models import Page
 from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
 from tests.e2e.test_spine import assert_sipp_ok
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ivr.domain import Outcome, Priority
 from ivr.flow.call_flow import CallFlow, FlowSettings, IllegalEvent, State
 from ivr.flow.events import (
     Answered,
@@ -17,10 +18,8 @@ from ivr.flow.events import (
     FaultRecorded,
     Hangup,
     HungUp,
-    Outcome,
     Play,
     PlaybackFinished,
-    Priority,
     RecordFault,
     RecordingStopped,
     SetTimer,

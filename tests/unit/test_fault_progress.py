@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from ivr.faults.clock import next_owed
+from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.store.db import Database
 from ivr.store.faults import (
-    FaultProgressError,
     fault_as_dict,
-    fault_clock,
+    fault_times,
     find_fault,
     list_faults,
-    progress_fault,
+    move_fault,
+    timeline_entries,
 )
 from ivr.store.models import Fault
 
@@ -61,7 +63,7 @@ def progress(
     with db.sessions.begin() as session:
         fault = find_fault(session, reference)
         assert fault is not None
-        progress_fault(session, fault, stage, at, by)
+        move_fault(session, fault, Action(stage), at, by=by)
     return shown(db, reference)
 
 
@@ -143,24 +145,24 @@ def test_moving_backwards_or_repeating_is_refused(
     for step in done:
         progress(db, step, T0 + H)
     before = shown(db)
-    with pytest.raises(FaultProgressError, match=message.replace("+", r"\+")):
+    with pytest.raises(IllegalMove, match=message.replace("+", r"\+")):
         progress(db, stage, T0 + 2 * H)
     assert shown(db) == before
 
 
 def test_a_time_before_the_report_or_the_previous_stage_is_refused(db: Database) -> None:
     add(db)
-    with pytest.raises(FaultProgressError, match="before it was reported"):
+    with pytest.raises(IllegalMove, match="before it was reported"):
         progress(db, "acknowledge", T0 - timedelta(minutes=1))
     progress(db, "acknowledge", T0 + 2 * H)
-    with pytest.raises(FaultProgressError, match="before its previous stage"):
+    with pytest.raises(IllegalMove, match="before its previous stage"):
         progress(db, "respond", T0 + H)
     assert shown(db)["status"] == "acknowledged"
 
 
 def test_unknown_stage_and_naive_time_are_programming_errors(db: Database) -> None:
     add(db)
-    with pytest.raises(ValueError, match="unknown stage"):
+    with pytest.raises(ValueError, match="not a valid Action"):
         progress(db, "close", T0 + H)
     with pytest.raises(ValueError, match="timezone-aware"):
         progress(db, "acknowledge", datetime(2026, 11, 28, 23, 0))
@@ -174,7 +176,7 @@ def clock_of(db: Database, now: datetime, reference: str = "123456") -> dict[str
         fault = find_fault(session, reference)
         assert fault is not None
         row = fault_as_dict(fault, now)
-        assert (fault_clock(fault, now) is None) == (row["next_deadline"] is None)
+        assert (next_owed(fault_times(fault), now) is None) == (row["next_deadline"] is None)
     return {k: row[k] for k in ("next_deadline", "next_deadline_at", "overdue")}
 
 
@@ -231,4 +233,35 @@ def test_list_faults_filters_by_span_and_resolution(db: Database) -> None:
         assert [f.reference for f in list_faults(session, unresolved=True)] == [
             "100003",
             "100001",
+        ]
+
+
+def test_every_move_leaves_its_entries_on_the_timeline(db: Database) -> None:
+    """The timeline is read, never pieced together: an implied stage has its own entry."""
+    add(db)
+    progress(db, "acknowledge", T0 + H, "Carol")
+    progress(db, "resolve", T0 + 2 * H, "Dan")
+    with db.sessions() as session:
+        fault = find_fault(session, "123456")
+        assert fault is not None
+        entries = [(e.kind, e.author, e.created_at) for e in timeline_entries(session, fault)]
+    assert entries == [
+        ("acknowledged", "Carol", T0 + H),
+        ("responded", "Dan", T0 + 2 * H),
+        ("resolved", "Dan", T0 + 2 * H),
+    ]
+
+
+def test_a_refused_move_writes_nothing(db: Database) -> None:
+    add(db)
+    progress(db, "resolve", T0 + H)
+    with pytest.raises(IllegalMove):
+        progress(db, "respond", T0 + 2 * H)
+    with db.sessions() as session:
+        fault = find_fault(session, "123456")
+        assert fault is not None
+        assert [e.kind for e in timeline_entries(session, fault)] == [
+            "acknowledged",
+            "responded",
+            "resolved",
         ]

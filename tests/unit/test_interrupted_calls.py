@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ivr.flow.events import CallSummary, Outcome
+from ivr.domain import Outcome
+from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.records import NewCall, Records
 from ivr.sla import BusinessCalendar

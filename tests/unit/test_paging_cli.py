@@ -12,7 +12,7 @@ from ivr.config import Config
 from ivr.paging.policy import AttemptResult
 from ivr.store.db import Database
 from ivr.store.models import Fault
-from ivr.store.paging import begin_attempt, finish_attempt, open_page
+from ivr.store.pages import begin_attempt, finish_attempt, open_page
 from tests.unit.cli import ivr, ok, write_conf
 
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select, text
 
 from ivr.store.db import Database
-from ivr.store.models import Fault
-from ivr.store.paging import Page, claim_due_pages, open_page
+from ivr.store.models import Fault, Page
+from ivr.store.pages import claim_due_pages, open_page
 
 T0 = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)
 LEASE = 120.0

@@ -15,18 +15,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from ivr.faults.lifecycle import Action
 from ivr.paging.policy import AttemptResult, Level, Policy, after
 from ivr.paging.rota import Rota
 from ivr.store.db import Database
-from ivr.store.faults import progress_fault
-from ivr.store.models import Fault
-from ivr.store.notes import resolve, respond
-from ivr.store.paging import (
+from ivr.store.engineers import add_engineer
+from ivr.store.faults import move_fault
+from ivr.store.models import Fault, Page, PageAttempt
+from ivr.store.oncall import set_rota
+from ivr.store.pages import (
     ALERT,
     REMINDER,
-    Page,
-    PageAttempt,
-    add_engineer,
     advance,
     begin_attempt,
     claim_due_pages,
@@ -34,7 +33,6 @@ from ivr.store.paging import (
     next_due_at,
     open_page,
     recover_interrupted,
-    set_rota,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -176,11 +174,11 @@ def test_responding_before_the_deadline_cancels_the_reminder(db: Database, how: 
         fault = session.scalars(select(Fault)).one()
         at = T0 + timedelta(hours=1)
         if how == "cli":
-            progress_fault(session, fault, "respond", at)
+            move_fault(session, fault, Action.RESPOND, at)
         elif how == "web-respond":
-            respond(session, fault, "admin", at)
+            move_fault(session, fault, Action.RESPOND, at, by="admin")
         else:
-            resolve(session, fault, "admin", at)
+            move_fault(session, fault, Action.RESOLVE, at, by="admin")
     assert [status for _kind, status, *_ in pages(db)] == ["acknowledged", "cancelled"]
     with db.sessions() as session:
         assert next_due_at(session, T0 + timedelta(hours=1)) is None
@@ -193,7 +191,7 @@ def test_a_reminder_still_owing_another_fault_is_kept(db: Database) -> None:
     with db.sessions.begin() as session:
         first = session.scalar(select(Fault).where(Fault.reference == "100001"))
         assert first is not None
-        respond(session, first, "admin", T0 + timedelta(hours=1))
+        move_fault(session, first, Action.RESPOND, T0 + timedelta(hours=1), by="admin")
     assert pages(db)[1][1] == "active"
 
 
@@ -263,5 +261,5 @@ def test_a_reminder_nobody_answers_marks_the_fault_page_failed(db: Database) -> 
             T0,
         )
         # A response clears it.
-        progress_fault(session, fault, "respond", RESPOND_BY + timedelta(minutes=5))
+        move_fault(session, fault, Action.RESPOND, RESPOND_BY + timedelta(minutes=5))
         assert fault.status == "responded"

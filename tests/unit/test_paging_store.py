@@ -18,32 +18,22 @@ from sqlalchemy.exc import IntegrityError
 from ivr.paging.policy import AttemptResult, Level, Next, Policy, Step, after
 from ivr.paging.rota import Rota
 from ivr.store.db import Database
-from ivr.store.models import Fault
-from ivr.store.paging import (
+from ivr.store.engineers import PagingError, add_engineer, list_engineers, remove_engineer
+from ivr.store.models import Fault, OnCallOverride, Page, PageAttempt
+from ivr.store.oncall import add_override, chain_at, on_call_at, set_rota, who_is_on_call
+from ivr.store.pages import (
     LeaseLost,
-    OnCallOverride,
-    Page,
-    PageAttempt,
-    PagingError,
     StepAlreadyAttempted,
-    add_engineer,
-    add_override,
     advance,
     begin_attempt,
-    chain_at,
     claim_due_pages,
     finish_attempt,
     list_attempts,
-    list_engineers,
     next_due_at,
-    on_call_at,
     open_page,
     pending_pages,
     recover_interrupted,
-    remove_engineer,
-    set_rota,
     take_over,
-    who_is_on_call,
 )
 
 LONDON = ZoneInfo("Europe/London")

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ivr.domain import UNRESOLVED_STATUSES
 from ivr.store.db import Database
-from ivr.store.faults import STATUSES, recent_open_fault
+from ivr.store.faults import recent_open_fault
 from ivr.store.models import Fault
 
 ACME = "Acme Widgets Ltd"
@@ -65,7 +66,7 @@ def recent(db: Database, customer: str = ACME, since: datetime = SINCE) -> str |
         return recent_open_fault(session, customer, since)
 
 
-@pytest.mark.parametrize("status", [s for s in STATUSES if s != "resolved"])
+@pytest.mark.parametrize("status", UNRESOLVED_STATUSES)
 def test_an_unresolved_fault_of_the_same_customer_within_the_window_is_found(
     db: Database, status: str
 ) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ivr.domain import Outcome
 from ivr.flow.call_flow import CallFlow, FlowSettings, State
-from ivr.flow.events import Answered, Outcome
+from ivr.flow.events import Answered
 from ivr.flow.speech import Prompt, SpeechPart
 from ivr.runner import FlowRunner
 

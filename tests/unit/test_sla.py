@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.config import HoursConfig
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 from ivr.sla import (
     DEFAULT_SLA_RULES,
     BusinessCalendar,
@@ -27,7 +27,6 @@ from ivr.sla import (
     Target,
     deadlines,
     describe_remaining,
-    next_deadline,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -496,12 +495,6 @@ AWARE = local(2026, 11, 2, 10, 0)
         lambda: deadlines(Priority.CRITICAL, NAIVE, CAL),
         lambda: describe_remaining(NAIVE, AWARE),
         lambda: describe_remaining(AWARE, NAIVE),
-        lambda: next_deadline(
-            deadlines(Priority.HIGH, AWARE, CAL),
-            acknowledged_at=NAIVE,
-            responded_at=None,
-            resolved_at=None,
-        ),
     ],
     ids=[
         "is_open",
@@ -512,7 +505,6 @@ AWARE = local(2026, 11, 2, 10, 0)
         "deadlines",
         "remaining-deadline",
         "remaining-now",
-        "next_deadline",
     ],
 )
 def test_naive_datetimes_are_refused(call: Callable[[], object]) -> None:
@@ -520,46 +512,7 @@ def test_naive_datetimes_are_refused(call: Callable[[], object]) -> None:
         call()
 
 
-# ---- next_deadline / describe_remaining -----------------------------------------
-
-HIGH = Deadlines(
-    acknowledge_by=utc(2026, 11, 6, 13, 0),
-    respond_by=utc(2026, 11, 6, 16, 0),
-    resolve_by=utc(2026, 11, 12, 16, 0),
-)
-STANDARD = Deadlines(
-    acknowledge_by=utc(2026, 11, 9, 15, 0),
-    respond_by=utc(2026, 11, 10, 11, 0),
-    resolve_by=None,
-)
-T = utc(2026, 11, 6, 12, 0)
-
-NEXT_CASES = [
-    ("nothing yet", HIGH, (None, None, None), ("acknowledge", HIGH.acknowledge_by)),
-    ("acknowledged", HIGH, (T, None, None), ("respond", HIGH.respond_by)),
-    ("responded", HIGH, (T, T, None), ("resolve", HIGH.resolve_by)),
-    ("responded without ack", HIGH, (None, T, None), ("resolve", HIGH.resolve_by)),
-    ("resolved", HIGH, (T, T, T), None),
-    ("resolved straight away", HIGH, (None, None, T), None),
-    ("standard responded: no resolve target", STANDARD, (T, T, None), None),
-    ("standard acknowledged", STANDARD, (T, None, None), ("respond", STANDARD.respond_by)),
-]
-
-
-@pytest.mark.parametrize(
-    ("dl", "happened", "expected"),
-    [case[1:] for case in NEXT_CASES],
-    ids=[case[0] for case in NEXT_CASES],
-)
-def test_next_deadline(
-    dl: Deadlines,
-    happened: tuple[datetime | None, datetime | None, datetime | None],
-    expected: tuple[str, datetime] | None,
-) -> None:
-    ack, respond, resolve = happened
-    result = next_deadline(dl, acknowledged_at=ack, responded_at=respond, resolved_at=resolve)
-    assert result == expected
-
+# ---- describe_remaining -----------------------------------------
 
 DEADLINE = utc(2026, 11, 6, 13, 0)
 REMAINING_CASES = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.config import ConfigError, load_config
-from ivr.flow.events import Priority
+from ivr.domain import Priority
 from ivr.paging.policy import Policy
 from ivr.records import NewCall, Records
 from ivr.sla import DEFAULT_SLA_RULES, WEEKDAYS, BusinessCalendar, Clock, SlaRule, Target

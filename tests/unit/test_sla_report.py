@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.flow.events import Priority
-from ivr.sla_report import FaultTimes, Month, sla_report, stage_outcome
+from ivr.domain import Priority, Stage
+from ivr.faults.clock import FaultTimes, stage_outcome
+from ivr.sla_report import Month, sla_report
 
 LONDON = ZoneInfo("Europe/London")
 H = timedelta(hours=1)
@@ -45,7 +46,9 @@ def standard(
     ],
 )
 def test_stage_outcome(due: datetime | None, done: datetime | None, expected: str) -> None:
-    assert stage_outcome(due, done, NOW) == expected
+    reported = utc(1)
+    times = FaultTimes(Priority.HIGH, reported, due, due, None, acknowledged_at=done)
+    assert stage_outcome(times, Stage.ACKNOWLEDGE, NOW) == expected
 
 
 def test_a_month_of_faults() -> None:

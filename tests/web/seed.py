@@ -14,25 +14,26 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ivr.flow.events import Priority
+from ivr.domain import Priority
+from ivr.faults.lifecycle import Action
 from ivr.paging.policy import AttemptResult, Policy, after
 from ivr.paging.rota import Rota, first_handover
 from ivr.sla import BusinessCalendar, deadlines
 from ivr.store.admins import add_admin
 from ivr.store.db import Database
+from ivr.store.engineers import add_engineer
+from ivr.store.faults import add_note, move_fault
 from ivr.store.handsets import add_handset
-from ivr.store.models import CallRecord, Fault
-from ivr.store.notes import acknowledge, add_note, resolve, respond
-from ivr.store.paging import (
-    ACTIVE,
-    Page,
-    add_engineer,
-    advance,
-    begin_attempt,
-    finish_attempt,
-    open_page,
-    set_rota,
-)
+from ivr.store.models import CallRecord, Fault, Page
+from ivr.store.oncall import set_rota
+from ivr.store.pages import ACTIVE, advance, begin_attempt, finish_attempt, open_page
+
+
+def _move(
+    session: Session, fault: Fault, action: Action, who: str, at: datetime, comment: str = ""
+) -> None:
+    move_fault(session, fault, action, at, by=who, comment=comment)
+
 
 LONDON = ZoneInfo("Europe/London")
 ADMIN = "ops.lead"
@@ -240,12 +241,20 @@ def seed(db: Database, now: datetime | None = None, *, admin: bool = True) -> Se
                 else -timedelta(minutes=rng.randint(5, 60))
             )
             ack_at = max(ack_at, reported + timedelta(minutes=2))
-            acknowledge(session, fault, "Alice Khan", ack_at)
-            respond(
-                session, fault, "Alice Khan", max(ack_at, fault.respond_by - timedelta(minutes=10))
+            _move(session, fault, Action.ACKNOWLEDGE, "Alice Khan", ack_at)
+            _move(
+                session,
+                fault,
+                Action.RESPOND,
+                "Alice Khan",
+                max(ack_at, fault.respond_by - timedelta(minutes=10)),
             )
-            resolve(
-                session, fault, "Ben Okafor", max(ack_at, fault.respond_by) + timedelta(hours=2)
+            _move(
+                session,
+                fault,
+                Action.RESOLVE,
+                "Ben Okafor",
+                max(ack_at, fault.respond_by) + timedelta(hours=2),
             )
 
         # Faults now in every state.
@@ -295,8 +304,13 @@ def seed(db: Database, now: datetime | None = None, *, admin: bool = True) -> Se
             "+442920960004",
             "Dragon Energy plc",
         )
-        acknowledge(
-            session, acked, "Chloe Martin", now - timedelta(hours=25), "Looking at the trunk"
+        _move(
+            session,
+            acked,
+            Action.ACKNOWLEDGE,
+            "Chloe Martin",
+            now - timedelta(hours=25),
+            "Looking at the trunk",
         )
         add_note(
             session,
@@ -320,9 +334,14 @@ def seed(db: Database, now: datetime | None = None, *, admin: bool = True) -> Se
             [AttemptResult.NO_ANSWER, AttemptResult.ACKNOWLEDGED],
             policy,
         )
-        respond(session, done, "Alice Khan", done.reported_at + timedelta(minutes=40))
-        resolve(
-            session, done, "Alice Khan", done.reported_at + timedelta(hours=5), "Replaced the PSU"
+        _move(session, done, Action.RESPOND, "Alice Khan", done.reported_at + timedelta(minutes=40))
+        _move(
+            session,
+            done,
+            Action.RESOLVE,
+            "Alice Khan",
+            done.reported_at + timedelta(hours=5),
+            "Replaced the PSU",
         )
         script_id = script.id
     return Seeded(now=now, calls=count + 1, script_call_id=script_id)

@@ -20,15 +20,13 @@ from ivr.admin.web.charts import Series, grouped_stacked, nice_ceiling
 from ivr.admin.web.metrics import Family, Sample, histogram, render
 from ivr.admin.web.queries import Cursor
 from ivr.admin.web.reports import (
-    MET,
-    MISSED,
-    FaultTimes,
     countdown,
     day_bounds,
     month_starts,
-    sla_verdict,
 )
 from ivr.config import ConfigError, load_config
+from ivr.domain import Priority
+from ivr.faults.clock import FaultTimes, StageOutcome, sla_verdict
 from ivr.store.admins import hash_password, verify_password
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,7 +36,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def times(**done: datetime | None) -> FaultTimes:
-    base: dict[str, datetime | None] = {
+    base: dict[str, object] = {
+        "priority": Priority.CRITICAL,
+        "reported_at": T,
         "acknowledge_by": T + 2 * H,
         "respond_by": T + 3 * H,
         "resolve_by": T + 24 * H,
@@ -59,23 +59,23 @@ def test_verdict_pending_while_deadlines_are_ahead() -> None:
 
 
 def test_verdict_missed_once_any_deadline_passes_unmet() -> None:
-    assert sla_verdict(times(), T + 2 * H + timedelta(seconds=1)) == MISSED
+    assert sla_verdict(times(), T + 2 * H + timedelta(seconds=1)) is StageOutcome.MISSED
     late_ack = times(acknowledged_at=T + 2 * H + timedelta(minutes=1))
-    assert sla_verdict(late_ack, T + 2 * H + timedelta(minutes=2)) == MISSED
+    assert sla_verdict(late_ack, T + 2 * H + timedelta(minutes=2)) is StageOutcome.MISSED
 
 
 def test_verdict_met_when_every_stage_was_in_time() -> None:
     done = times(acknowledged_at=T + H, responded_at=T + 2 * H, resolved_at=T + 20 * H)
-    assert sla_verdict(done, T + 100 * H) == MET
+    assert sla_verdict(done, T + 100 * H) is StageOutcome.MET
 
 
 def test_a_fix_counts_as_the_response_and_acknowledgement() -> None:
-    assert sla_verdict(times(resolved_at=T + H), T + 100 * H) == MET
+    assert sla_verdict(times(resolved_at=T + H), T + 100 * H) is StageOutcome.MET
 
 
 def test_standard_faults_without_a_resolution_deadline_are_met_on_response() -> None:
     standard = times(resolve_by=None, acknowledged_at=T + H, responded_at=T + 2 * H)
-    assert sla_verdict(standard, T + 100 * H) == MET
+    assert sla_verdict(standard, T + 100 * H) is StageOutcome.MET
 
 
 def test_countdown_names_the_stage_and_flags_urgency() -> None:

@@ -15,12 +15,11 @@ from starlette.testclient import TestClient
 
 from ivr.admin.web.app import OUTCOME_SERIES, create_app
 from ivr.config import Config
-from ivr.flow.events import Outcome
+from ivr.domain import Outcome
 from ivr.store.admins import set_password
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
-from ivr.store.models import CallRecord, Fault, Recording
-from ivr.store.notes import FaultNote
+from ivr.store.models import CallRecord, Fault, FaultNote, Recording
 from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.web.seed import (
     ACKED_REF,
@@ -219,7 +218,8 @@ def test_acknowledge_through_the_form_updates_the_fault(admin: TestClient, db: D
         assert fault.acknowledged_at == NOW
         notes = session.scalars(select(FaultNote).where(FaultNote.fault_id == fault.id)).all()
         assert [(n.kind, n.author, n.body) for n in notes] == [
-            ("acknowledged", ADMIN, "Rang the customer back")
+            ("page_failed", "paging", "nobody acknowledged alert page 1"),
+            ("acknowledged", ADMIN, "Rang the customer back"),
         ]
     # The loud alert is gone from the dashboard once someone has it in hand.
     assert "with a failed page" not in admin.get("/").text

@@ -69,21 +69,21 @@ from ivr.admin.web.queries import (
     open_faults,
     sla_by_month,
     stages,
-    times_of,
 )
 from ivr.admin.web.reports import countdown
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.config import Config
-from ivr.flow.events import Outcome, Priority
+from ivr.domain import Outcome, Priority
+from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.paging.rota import slot_at
 from ivr.store.admins import Admin, authenticate, end_sessions, get_admin
 from ivr.store.calls import CallFilter
 from ivr.store.db import Database
-from ivr.store.faults import find_fault, list_faults
+from ivr.store.engineers import list_engineers
+from ivr.store.faults import add_note, fault_times, find_fault, list_faults, move_fault
 from ivr.store.handsets import list_handsets
 from ivr.store.models import Fault, utcnow
-from ivr.store.notes import FaultActionError, acknowledge, add_note, resolve, respond
-from ivr.store.paging import current_rota, list_engineers, list_overrides, who_is_on_call
+from ivr.store.oncall import current_rota, list_overrides, who_is_on_call
 
 HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 50
@@ -517,7 +517,7 @@ def faults_list(site: Site, view: View) -> StarletteResponse:
         priority = None
     now = site.now()
     faults = list_faults(view.db, status=status, priority=priority, limit=500)
-    rows = [(f, countdown(times_of(f), now)) for f in faults]
+    rows = [(f, countdown(fault_times(f), now)) for f in faults]
     return site.render(
         view,
         "faults.html",
@@ -551,7 +551,7 @@ def fault_detail(site: Site, view: View) -> StarletteResponse:
             "timeline": timeline,
             "pages": pages,
             "stages": stages(fault, now),
-            "countdown": countdown(times_of(fault), now),
+            "countdown": countdown(fault_times(fault), now),
         },
         section="faults",
     )
@@ -574,10 +574,10 @@ def recording(site: Site, view: View) -> StarletteResponse:
     return FileResponse(path, media_type="audio/wav", filename=path.name)
 
 
-_ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
-    "acknowledge": (acknowledge, "acknowledged"),
-    "respond": (respond, "marked as responded to"),
-    "resolve": (resolve, "resolved"),
+_ACTIONS: dict[str, tuple[Action, str]] = {
+    "acknowledge": (Action.ACKNOWLEDGE, "acknowledged"),
+    "respond": (Action.RESPOND, "marked as responded to"),
+    "resolve": (Action.RESOLVE, "resolved"),
 }
 
 
@@ -594,12 +594,12 @@ def fault_action(site: Site, view: View) -> StarletteResponse:
             add_note(view.db, fault, who, text_in, now)
             done = "Note added."
         elif action in _ACTIONS:
-            fn, verb = _ACTIONS[action]
-            fn(view.db, fault, who, now, text_in)
+            move, verb = _ACTIONS[action]
+            move_fault(view.db, fault, move, now, by=who, comment=text_in)
             done = f"Fault {fault.reference} {verb}."
         else:
             raise HTTPException(404, "No such action.")
-    except FaultActionError as exc:
+    except IllegalMove as exc:
         view.db.rollback()
         flash(view.request, "error", str(exc))
         return RedirectResponse(url, status_code=303)

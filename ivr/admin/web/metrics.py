@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr.flow.events import Outcome, Priority
-from ivr.store.models import CallRecord, Fault
-from ivr.store.paging import Page, PageAttempt
+from ivr.domain import Outcome, Priority
+from ivr.store.models import CallRecord, Fault, Page, PageAttempt
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

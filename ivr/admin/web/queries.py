@@ -18,22 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ivr.admin.web.reports import (
-    Countdown,
-    FaultTimes,
-    countdown,
-    day_bounds,
-    local_midnight,
-    month_starts,
-    sla_verdict,
-)
+from ivr.admin.web.reports import Countdown, countdown, day_bounds, local_midnight, month_starts
+from ivr.domain import UNRESOLVED_STATUSES, FaultStatus
+from ivr.faults.clock import sla_verdict
 from ivr.store.calls import CallFilter, filtered_calls
-from ivr.store.models import CallRecord, Fault, Recording
-from ivr.store.notes import FaultNote, list_notes
-from ivr.store.paging import FAULT_PAGE_FAILED, REMINDER, Page, list_pages, pending_pages
-
-UNRESOLVED = ("open", "acknowledged", "responded", FAULT_PAGE_FAILED)
-
+from ivr.store.faults import fault_times, timeline_entries
+from ivr.store.models import CallRecord, Fault, Page, Recording
+from ivr.store.pages import REMINDER, list_pages, pending_pages
 
 # ---- the call log --------------------------------------------------------------------
 
@@ -161,17 +152,6 @@ def calls_today(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, int]
     return {outcome: int(n) for outcome, n in rows}
 
 
-def times_of(fault: Fault) -> FaultTimes:
-    return FaultTimes(
-        acknowledge_by=fault.acknowledge_by,
-        respond_by=fault.respond_by,
-        resolve_by=fault.resolve_by,
-        acknowledged_at=fault.acknowledged_at,
-        responded_at=fault.responded_at,
-        resolved_at=fault.resolved_at,
-    )
-
-
 def sla_by_month(
     session: Session, now: datetime, tz: ZoneInfo, months: int
 ) -> tuple[list[datetime], dict[tuple[int, str, str], int]]:
@@ -181,11 +161,11 @@ def sla_by_month(
     faults = session.scalars(select(Fault).where(Fault.reported_at >= starts[0]))
     counts: dict[tuple[int, str, str], int] = {}
     for fault in faults:
-        verdict = sla_verdict(times_of(fault), now)
+        verdict = sla_verdict(fault_times(fault), now)
         if verdict is None:
             continue
         month = max(i for i, start in enumerate(starts) if fault.reported_at >= start)
-        key = (month, fault.priority, verdict)
+        key = (month, fault.priority, verdict.value)
         counts[key] = counts.get(key, 0) + 1
     return starts, counts
 
@@ -203,11 +183,11 @@ def open_faults(session: Session, now: datetime, limit: int = 200) -> list[OpenF
     """Unresolved faults, the most pressing first: overdue, then soonest deadline."""
     faults = session.scalars(
         select(Fault)
-        .where(Fault.status.in_(UNRESOLVED))
+        .where(Fault.status.in_(UNRESOLVED_STATUSES))
         .order_by(Fault.reported_at.desc(), Fault.id.desc())
         .limit(limit)
     )
-    rows = [OpenFault(f, countdown(times_of(f), now)) for f in faults]
+    rows = [OpenFault(f, countdown(fault_times(f), now)) for f in faults]
     far = datetime.max.replace(tzinfo=UTC)
     rows.sort(key=lambda r: (r.countdown.due if r.countdown else far, -r.fault.id))
     return rows
@@ -217,7 +197,7 @@ def failed_pages(session: Session) -> list[Fault]:
     return list(
         session.scalars(
             select(Fault)
-            .where(Fault.status == FAULT_PAGE_FAILED)
+            .where(Fault.status == FaultStatus.PAGE_FAILED.value)
             .order_by(Fault.reported_at.desc(), Fault.id.desc())
         )
     )
@@ -246,10 +226,19 @@ class Entry:
     recording_id: int | None = None  # a recording to play in the browser
 
 
+# How a page's end reads on its fault's timeline. An acknowledgement or a
+# failure is the fault's own entry (written by the move), so only a page
+# that stopped because the fault was dealt with elsewhere needs one here.
 _PAGE_END = {
-    "acknowledged": ("acknowledged", "Page acknowledged"),
-    "failed": ("failed", "Paging failed: nobody acknowledged"),
     "cancelled": ("page", "Paging stopped (the fault was dealt with)"),
+}
+
+_ENTRY_TITLES = {
+    "note": "Note",
+    "acknowledged": "Acknowledged",
+    "responded": "Responded",
+    "resolved": "Resolved",
+    "page_failed": "Paging failed: nobody acknowledged",
 }
 
 
@@ -321,25 +310,10 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
                 recording_id=recording.id,
             )
         )
-    notes: list[FaultNote] = list_notes(session, fault)
-    logged = {n.kind for n in notes}
-    for note in notes:
-        title = {
-            "note": "Note",
-            "acknowledged": "Acknowledged",
-            "responded": "Responded",
-            "resolved": "Resolved",
-        }.get(note.kind, note.kind)
-        entries.append(Entry(note.created_at, note.kind, title, who=note.author, detail=note.body))
-    # Stages done elsewhere (by pressing 1 on a page call, or another tool) have no note.
-    paged_ack = any(p.status == "acknowledged" for p in pages)
-    if fault.acknowledged_at is not None and "acknowledged" not in logged and not paged_ack:
-        entries.append(
-            Entry(fault.acknowledged_at, "acknowledged", "Acknowledged", who=fault.acknowledged_by)
-        )
-    for kind, at in (("responded", fault.responded_at), ("resolved", fault.resolved_at)):
-        if at is not None and kind not in logged:
-            entries.append(Entry(at, kind, kind.capitalize()))
+    for note in timeline_entries(session, fault):
+        kind = "failed" if note.kind == "page_failed" else note.kind
+        title = _ENTRY_TITLES.get(note.kind, note.kind)
+        entries.append(Entry(note.created_at, kind, title, who=note.author, detail=note.body))
     order = {"call": 0, "recording": 1, "reported": 2, "page": 3, "attempt": 4}
     entries.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
     return entries, pages

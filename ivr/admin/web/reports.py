@@ -1,4 +1,4 @@
-"""Pure arithmetic behind the dashboard and the charts: days, months, SLA verdicts.
+"""Pure arithmetic behind the dashboard and the charts: days, months, countdowns.
 
 Every function takes `now` and the time zone; none reads the clock or the
 database, so the pages and their tests agree on what "today" means across
@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ivr.sla import Deadlines, describe_remaining, next_deadline
-
-MET = "met"
-MISSED = "missed"
+from ivr.faults.clock import FaultTimes, next_owed
+from ivr.sla import describe_remaining
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -44,52 +42,6 @@ def month_starts(now: datetime, tz: ZoneInfo, months: int) -> list[date]:
 
 
 @dataclass(frozen=True)
-class FaultTimes:
-    """What a verdict needs from a fault, so this module never sees the ORM."""
-
-    acknowledge_by: datetime | None
-    respond_by: datetime | None
-    resolve_by: datetime | None
-    acknowledged_at: datetime | None
-    responded_at: datetime | None
-    resolved_at: datetime | None
-
-
-def _first(*values: datetime | None) -> datetime | None:
-    present = [v for v in values if v is not None]
-    return min(present) if present else None
-
-
-def sla_verdict(times: FaultTimes, now: datetime) -> str | None:
-    """MET, MISSED, or None while a deadline is still ahead and unmet.
-
-    A stage is done at the earliest of itself and the stages after it (a fix
-    is also a response). Missed as soon as any stage is late, done or not;
-    met once every stage with a deadline was done in time.
-    """
-    acknowledged = _first(times.acknowledged_at, times.responded_at, times.resolved_at)
-    responded = _first(times.responded_at, times.resolved_at)
-    stages = [
-        (times.acknowledge_by, acknowledged),
-        (times.respond_by, responded),
-        (times.resolve_by, times.resolved_at),
-    ]
-    pending = False
-    for due, done in stages:
-        if due is None:
-            continue
-        if (done is not None and done > due) or (done is None and now > due):
-            return MISSED
-        if done is None:
-            pending = True
-    if pending:
-        return None
-    if all(due is None for due, _ in stages):
-        return None
-    return MET
-
-
-@dataclass(frozen=True)
 class Countdown:
     stage: str  # acknowledge, respond, resolve
     due: datetime
@@ -100,19 +52,12 @@ class Countdown:
 
 def countdown(times: FaultTimes, now: datetime) -> Countdown | None:
     """The next deadline the fault still owes, and how long is left, for the dashboard."""
-    if times.acknowledge_by is None or times.respond_by is None:
-        return None
-    owed = next_deadline(
-        Deadlines(times.acknowledge_by, times.respond_by, times.resolve_by),
-        acknowledged_at=times.acknowledged_at,
-        responded_at=times.responded_at,
-        resolved_at=times.resolved_at,
-    )
+    owed = next_owed(times, now)
     if owed is None:
         return None
-    stage, due = owed
+    due = owed.due
     return Countdown(
-        stage=stage,
+        stage=owed.stage.value,
         due=due,
         text=describe_remaining(due, now),
         overdue=due < now,

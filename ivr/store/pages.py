@@ -1,4 +1,4 @@
-"""Engineers, the on-call rota and pages, stored; plain functions taking a session.
+"""Pages, stored: the protocol that makes paging survive restarts and node deaths.
 
 The rules live in `ivr.paging.rota` and `ivr.paging.policy`; this module
 only loads their inputs and records their decisions, so that a page outlives
@@ -18,30 +18,15 @@ database error rather than a hope.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    JSON,
-    CursorResult,
-    ForeignKey,
-    Index,
-    String,
-    UniqueConstraint,
-    case,
-    delete,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import CursorResult, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from ivr.callers import InvalidNumber, normalise_number
+from ivr.domain import PageKind, PageStatus
+from ivr.faults.lifecycle import Action, may
 from ivr.paging.policy import (
     Acknowledged,
     AttemptResult,
@@ -53,43 +38,23 @@ from ivr.paging.policy import (
     after,
     target_for,
 )
-from ivr.paging.rota import (
-    Override,
-    Rota,
-    escalation_chain,
-    on_call,
-    on_call_until,
-    override_at,
-)
-from ivr.store.models import Base, Fault, UtcDateTime, utcnow
+from ivr.store.engineers import PagingError, find_engineer
+from ivr.store.faults import fault_state, move_fault
+from ivr.store.models import Fault, Page, PageAttempt, PageFault
+from ivr.store.oncall import chain_at
+from ivr.store.page_state import cancel_page, close_page, is_moot, lease_free
 
 log = logging.getLogger(__name__)
 
-ACTIVE = "active"
-ACKNOWLEDGED = "acknowledged"
-FAILED = "failed"
-CANCELLED = "cancelled"
+ACTIVE = PageStatus.ACTIVE.value
+ACKNOWLEDGED = PageStatus.ACKNOWLEDGED.value
+FAILED = PageStatus.FAILED.value
+CANCELLED = PageStatus.CANCELLED.value
+ALERT = PageKind.ALERT.value
+REMINDER = PageKind.REMINDER.value
 
-# What a page is for. An alert is opened when a fault is reported; a
-# reminder is opened when an alert is acknowledged, due at the faults'
-# response deadline, and rings the engineer who acknowledged (its `target`)
-# before walking the rest of the policy: an acknowledgement timeout.
-ALERT = "alert"
-REMINDER = "reminder"
-
-FAULT_PAGE_FAILED = "page_failed"
-
-# Characters that would make a name ambiguous in sip.conf `name=A|B` levels.
-_NAME_FORBIDDEN = re.compile(r"[|,:;#\n\r\t]")
-_SIP_URI = re.compile(
-    r"^sips?:(?:[^@\s;?]+@)?(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
-    r"(?::\d{1,5})?(?:;\S*)?$",
-    re.IGNORECASE,
-)
-
-
-class PagingError(ValueError):
-    """A paging request cannot be carried out; the message says why."""
+# Who the timeline names for what paging did when no engineer did it.
+PAGING_AUTHOR = "paging"
 
 
 class StepAlreadyAttempted(PagingError):
@@ -98,321 +63,6 @@ class StepAlreadyAttempted(PagingError):
 
 class LeaseLost(PagingError):
     """The page is no longer leased to this scheduler; another one may be on it."""
-
-
-# ---- models -------------------------------------------------------------------
-
-
-class Engineer(Base):
-    """Someone who can be paged, and where to ring them."""
-
-    __tablename__ = "engineers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    contact: Mapped[str] = mapped_column(String(255))  # sip:/sips: URI or E.164
-    active: Mapped[bool] = mapped_column(default=True)
-    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class RotaConfig(Base):
-    """One version of the rota; the newest row is in force, older ones are history."""
-
-    __tablename__ = "rota_configs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engineers: Mapped[list[str]] = mapped_column(JSON)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    handover: Mapped[str] = mapped_column(String(5))  # HH:MM local
-    weekday: Mapped[int] = mapped_column()  # 0 = Monday
-    period_days: Mapped[int] = mapped_column(default=7)
-    timezone: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-    def to_rota(self) -> Rota:
-        return Rota(
-            engineers=tuple(self.engineers),
-            start=self.starts_at,
-            handover=time.fromisoformat(self.handover),
-            weekday=self.weekday,
-            period_days=self.period_days,
-            tz=ZoneInfo(self.timezone),
-        )
-
-
-class OnCallOverride(Base):
-    """A holiday cover or swap: this engineer is on call in [starts_at, ends_at)."""
-
-    __tablename__ = "oncall_overrides"
-    __table_args__ = (Index("ix_oncall_overrides_span", "starts_at", "ends_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-    engineer: Mapped[Engineer] = relationship(lazy="joined")
-
-
-class PageFault(Base):
-    """A fault a page is about; a second report from the same customer joins the page."""
-
-    __tablename__ = "page_faults"
-
-    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True)
-    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), primary_key=True, index=True)
-    joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class Page(Base):
-    """Paging for one fault (and any joined to it): where in the policy, and when next."""
-
-    __tablename__ = "pages"
-    __table_args__ = (Index("ix_pages_status_next_action_at", "status", "next_action_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fault_id: Mapped[int] = mapped_column(ForeignKey("faults.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10), default=ALERT, server_default=ALERT)
-    # The engineer a reminder rings first: whoever acknowledged the alert.
-    target: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(12), default=ACTIVE)
-    repeat: Mapped[int] = mapped_column(default=0)
-    level: Mapped[int] = mapped_column(default=0)
-    attempt: Mapped[int] = mapped_column(default=0)
-    next_action_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    lease_owner: Mapped[str | None] = mapped_column(String(100))
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-    fault: Mapped[Fault] = relationship()
-    faults: Mapped[list[Fault]] = relationship(
-        secondary="page_faults", order_by=Fault.id, viewonly=True
-    )
-    attempts: Mapped[list[PageAttempt]] = relationship(
-        back_populates="page", order_by="PageAttempt.id"
-    )
-
-    @property
-    def step(self) -> Step:
-        return Step(self.repeat, self.level, self.attempt)
-
-
-class PageAttempt(Base):
-    """One call for one step of a page; the row exists before the phone rings."""
-
-    __tablename__ = "page_attempts"
-    __table_args__ = (
-        UniqueConstraint("page_id", "repeat", "level", "attempt", name="uq_page_attempts_step"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
-    repeat: Mapped[int] = mapped_column()
-    level: Mapped[int] = mapped_column()
-    attempt: Mapped[int] = mapped_column()
-    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="SET NULL"))
-    # Copied, so the log still reads right after an engineer is removed.
-    engineer_name: Mapped[str | None] = mapped_column(String(100))
-    contact: Mapped[str | None] = mapped_column(String(255))
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    result: Mapped[str | None] = mapped_column(String(16))
-    sip_status: Mapped[int | None] = mapped_column()
-    detail: Mapped[str] = mapped_column(String(255), default="")
-
-    page: Mapped[Page] = relationship(back_populates="attempts")
-
-    @property
-    def step(self) -> Step:
-        return Step(self.repeat, self.level, self.attempt)
-
-    @property
-    def dialable(self) -> bool:
-        """False when there was nobody to call: the attempt is already finished as FAILED."""
-        return self.ended_at is None and self.contact is not None
-
-
-# ---- engineers ----------------------------------------------------------------
-
-
-def normalise_contact(text: str) -> str:
-    """A sip:/sips: URI as given (checked), or a telephone number as E.164.
-
-    URIs are kept verbatim because the host part says where to send the call;
-    numbers are normalised so the same phone is recognised however typed.
-    """
-    value = text.strip()
-    if value.lower().startswith(("sip:", "sips:")):
-        if not _SIP_URI.match(value):
-            raise PagingError(f"{text!r} is not a SIP URI (expected sip:user@host)")
-        return value
-    try:
-        return normalise_number(value)
-    except InvalidNumber as exc:
-        raise PagingError(f"contact {exc}; give a sip: URI or a telephone number") from None
-
-
-def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise PagingError("an engineer name is required")
-    if len(name) > 100:
-        raise PagingError("an engineer name must be at most 100 characters")
-    if _NAME_FORBIDDEN.search(name):
-        raise PagingError(f"{name!r}: names may not contain | , : ; # or line breaks")
-    return name
-
-
-def find_engineer(session: Session, name: str) -> Engineer | None:
-    return session.scalar(select(Engineer).where(Engineer.name == name.strip()))
-
-
-def _engineer(session: Session, name: str) -> Engineer:
-    engineer = find_engineer(session, name)
-    if engineer is None:
-        raise PagingError(f"no engineer called {name.strip()!r} (see ivr engineers list)")
-    return engineer
-
-
-def add_engineer(session: Session, name: str, contact: str) -> Engineer:
-    name = _check_name(name)
-    normalised = normalise_contact(contact)
-    if find_engineer(session, name) is not None:
-        raise PagingError(f"an engineer called {name!r} already exists")
-    engineer = Engineer(name=name, contact=normalised)
-    session.add(engineer)
-    session.flush()
-    return engineer
-
-
-def list_engineers(session: Session) -> list[Engineer]:
-    return list(session.scalars(select(Engineer).order_by(Engineer.name)))
-
-
-def remove_engineer(session: Session, name: str) -> Engineer:
-    """Remove an engineer and their overrides; past attempts keep their name.
-
-    Refused while the rota names them: silently shortening the rota would
-    shift everyone else's weeks.
-    """
-    engineer = _engineer(session, name)
-    rota = current_rota(session)
-    if rota is not None and engineer.name in rota.engineers:
-        raise PagingError(f"{engineer.name} is in the rota; set a rota without them first")
-    session.execute(delete(OnCallOverride).where(OnCallOverride.engineer_id == engineer.id))
-    session.delete(engineer)
-    session.flush()
-    return engineer
-
-
-# ---- rota and overrides -------------------------------------------------------------
-
-
-def set_rota(session: Session, rota: Rota, now: datetime | None = None) -> RotaConfig:
-    """Store a new rota version; every engineer in it must exist and be active."""
-    for name in rota.engineers:
-        if not _engineer(session, name).active:
-            raise PagingError(f"{name} is not active")
-    row = RotaConfig(
-        engineers=list(rota.engineers),
-        starts_at=rota.start,
-        handover=f"{rota.handover:%H:%M}",
-        weekday=rota.weekday,
-        period_days=rota.period_days,
-        timezone=rota.tz.key,
-        created_at=now or utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def current_rota(session: Session) -> Rota | None:
-    row = session.scalar(select(RotaConfig).order_by(RotaConfig.id.desc()).limit(1))
-    return row.to_rota() if row is not None else None
-
-
-def add_override(
-    session: Session,
-    engineer_name: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    now: datetime | None = None,
-) -> OnCallOverride:
-    engineer = _engineer(session, engineer_name)
-    try:
-        # Validated by the pure type so the rules are stated once.
-        Override(engineer.name, starts_at, ends_at, now or utcnow())
-    except ValueError as exc:
-        raise PagingError(str(exc)) from None
-    row = OnCallOverride(
-        engineer_id=engineer.id, starts_at=starts_at, ends_at=ends_at, created_at=now or utcnow()
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def list_overrides(
-    session: Session, *, ending_after: datetime | None = None
-) -> list[OnCallOverride]:
-    query = select(OnCallOverride).order_by(OnCallOverride.starts_at, OnCallOverride.id)
-    if ending_after is not None:
-        query = query.where(OnCallOverride.ends_at > ending_after)
-    return list(session.scalars(query))
-
-
-def overrides_at(session: Session, at: datetime) -> list[Override]:
-    """The overrides covering `at`, oldest first, as the pure rota functions take them."""
-    rows = session.scalars(
-        select(OnCallOverride)
-        .where(OnCallOverride.starts_at <= at, OnCallOverride.ends_at > at)
-        .order_by(OnCallOverride.id)
-    )
-    return [Override(r.engineer.name, r.starts_at, r.ends_at, r.created_at) for r in rows]
-
-
-def on_call_at(session: Session, at: datetime) -> str | None:
-    return on_call(current_rota(session), overrides_at(session, at), at)
-
-
-def chain_at(session: Session, at: datetime) -> list[str]:
-    return escalation_chain(current_rota(session), overrides_at(session, at), at)
-
-
-@dataclass(frozen=True)
-class OnCallAnswer:
-    """Who is on call at an instant, why, until when, and who comes after them."""
-
-    at: datetime
-    engineer: str | None
-    source: str | None  # "override", "rota", or None when nobody is
-    until: datetime | None  # when the answer next changes, if it ever does
-    chain: tuple[str, ...]
-
-
-def who_is_on_call(session: Session, at: datetime) -> OnCallAnswer:
-    rota = current_rota(session)
-    rows = session.scalars(
-        select(OnCallOverride).where(OnCallOverride.ends_at > at).order_by(OnCallOverride.id)
-    )
-    overrides = [Override(r.engineer.name, r.starts_at, r.ends_at, r.created_at) for r in rows]
-    engineer = on_call(rota, overrides, at)
-    if override_at(overrides, at) is not None:
-        source: str | None = "override"
-    else:
-        source = "rota" if engineer is not None else None
-    return OnCallAnswer(
-        at=at,
-        engineer=engineer,
-        source=source,
-        until=on_call_until(rota, overrides, at),
-        chain=tuple(escalation_chain(rota, overrides, at)),
-    )
 
 
 # ---- pages ----------------------------------------------------------------------
@@ -467,20 +117,6 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _lease_free(now: datetime) -> Any:
-    return or_(Page.lease_until.is_(None), Page.lease_until <= now)
-
-
-def _moot(page: Page) -> bool:
-    """Nothing is left to page for: an alert's faults were all acknowledged some
-    other way (the CLI, the web page), a reminder's were all responded to."""
-    if not page.faults:
-        return False
-    if page.kind == REMINDER:
-        return all(f.responded_at is not None or f.resolved_at is not None for f in page.faults)
-    return all(f.acknowledged_at is not None for f in page.faults)
-
-
 def claim_due_pages(
     session: Session, now: datetime, owner: str, lease_seconds: float, limit: int = 100
 ) -> list[Page]:
@@ -495,7 +131,7 @@ def claim_due_pages(
     """
     candidates = (
         select(Page.id)
-        .where(Page.status == ACTIVE, Page.next_action_at <= now, _lease_free(now))
+        .where(Page.status == ACTIVE, Page.next_action_at <= now, lease_free(now))
         .order_by(Page.next_action_at, Page.id)
         .limit(limit)
     )
@@ -508,7 +144,7 @@ def claim_due_pages(
             "CursorResult[Any]",
             session.execute(
                 update(Page)
-                .where(Page.id == page_id, Page.status == ACTIVE, _lease_free(now))
+                .where(Page.id == page_id, Page.status == ACTIVE, lease_free(now))
                 .values(lease_owner=owner, lease_until=until)
                 .execution_options(synchronize_session=False)
             ),
@@ -526,7 +162,7 @@ def claim_due_pages(
     ).all()
     due: list[Page] = []
     for page in pages:
-        if _moot(page):
+        if is_moot(page):
             cancel_page(session, page, now)
         else:
             due.append(page)
@@ -640,14 +276,6 @@ def finish_attempt(
     return attempt
 
 
-def _close(page: Page, status: str, now: datetime) -> None:
-    page.status = status
-    page.ended_at = now
-    page.next_action_at = None
-    page.lease_owner = None
-    page.lease_until = None
-
-
 def advance(
     session: Session, page: Page, decision: Decision, now: datetime, *, remind: bool = False
 ) -> Page:
@@ -666,15 +294,20 @@ def advance(
     if isinstance(decision, Acknowledged):
         current = _attempt_at(session, page, page.step)
         who = current.engineer_name if current is not None else None
-        _close(page, ACKNOWLEDGED, now)
+        close_page(page, ACKNOWLEDGED, now)
         page.acknowledged_by = who
         page.acknowledged_at = now
         for fault in page.faults:
-            if fault.acknowledged_at is None:
-                fault.acknowledged_at = now
-                fault.acknowledged_by = who
-            if fault.status == "open":
-                fault.status = "acknowledged"
+            if may(fault_state(fault), Action.ACKNOWLEDGE):
+                move_fault(
+                    session,
+                    fault,
+                    Action.ACKNOWLEDGE,
+                    now,
+                    by=who,
+                    author=who or PAGING_AUTHOR,
+                    comment=f"pressed 1 on page {page.id}",
+                )
         if remind and page.kind == ALERT and who is not None:
             open_reminder(session, page, who, now)
     elif isinstance(decision, Next):
@@ -691,13 +324,21 @@ def advance(
         page.lease_owner = None
         page.lease_until = None
     elif isinstance(decision, Exhausted):
-        _close(page, FAILED, now)
+        close_page(page, FAILED, now)
         # An unanswered reminder is as loud as an unanswered alert: the fault
         # was acknowledged, but nobody is answering for its response now.
-        failing = ("open",) if page.kind == ALERT else ("open", "acknowledged")
         for fault in page.faults:
-            if fault.status in failing:
-                fault.status = FAULT_PAGE_FAILED
+            if page.kind == ALERT and fault.acknowledged_at is not None:
+                continue  # acknowledged some other way while the page rang on
+            if may(fault_state(fault), Action.PAGING_FAILED):
+                move_fault(
+                    session,
+                    fault,
+                    Action.PAGING_FAILED,
+                    now,
+                    author=PAGING_AUTHOR,
+                    comment=f"nobody acknowledged {page.kind} page {page.id}",
+                )
     session.flush()
     return page
 
@@ -744,36 +385,6 @@ def open_reminder(session: Session, alert: Page, engineer: str, now: datetime) -
     return reminder
 
 
-def cancel_reminders(session: Session, fault: Fault, now: datetime) -> list[Page]:
-    """Stop the reminders a response to `fault` has made pointless.
-
-    A reminder being called right now (leased) is left alone: its call is
-    recorded as usual and the page is found moot when it is next claimed.
-    """
-    if fault.id is None:
-        return []
-    reminders = session.scalars(
-        select(Page)
-        .join(PageFault, PageFault.page_id == Page.id)
-        .where(
-            PageFault.fault_id == fault.id,
-            Page.status == ACTIVE,
-            Page.kind == REMINDER,
-            _lease_free(now),
-        )
-    ).all()
-    cancelled = [cancel_page(session, page, now) for page in reminders if _moot(page)]
-    return cancelled
-
-
-def cancel_page(session: Session, page: Page, now: datetime) -> Page:
-    """Stop paging without touching the faults (they were dealt with elsewhere)."""
-    if page.status == ACTIVE:
-        _close(page, CANCELLED, now)
-        session.flush()
-    return page
-
-
 def recover_interrupted(
     session: Session, policy: Policy, now: datetime, *, owner: str | None = None
 ) -> list[Page]:
@@ -786,7 +397,7 @@ def recover_interrupted(
     dialled again, and the step after it is not skipped. A page whose step
     finished but whose advance was lost is moved on by the recorded result.
     """
-    held = _lease_free(now) if owner is None else or_(_lease_free(now), Page.lease_owner == owner)
+    held = lease_free(now) if owner is None else or_(lease_free(now), Page.lease_owner == owner)
     pages = session.scalars(select(Page).where(Page.status == ACTIVE, held).order_by(Page.id)).all()
     moved: list[Page] = []
     for page in pages:
@@ -942,35 +553,3 @@ def page_as_dict(page: Page) -> dict[str, object]:
         "ended_at": _iso(page.ended_at),
         "attempts": [attempt_as_dict(a) for a in page.attempts],
     }
-
-
-def engineer_as_dict(engineer: Engineer) -> dict[str, object]:
-    return {
-        "name": engineer.name,
-        "contact": engineer.contact,
-        "active": engineer.active,
-        "added_at": _iso(engineer.added_at),
-    }
-
-
-def remove_override(session: Session, override_id: int) -> OnCallOverride:
-    """Take back a cover arranged by mistake or no longer needed; the rota applies again."""
-    row = session.get(OnCallOverride, override_id)
-    if row is None:
-        raise PagingError(f"no override with id {override_id} (see ivr oncall overrides)")
-    session.delete(row)
-    session.flush()
-    return row
-
-
-def overrides_for_display(rows: Sequence[OnCallOverride]) -> list[dict[str, object]]:
-    return [
-        {
-            "id": r.id,
-            "engineer": r.engineer.name,
-            "from": _iso(r.starts_at),
-            "to": _iso(r.ends_at),
-            "created_at": _iso(r.created_at),
-        }
-        for r in rows
-    ]
