@@ -96,7 +96,7 @@ class PageCallConfig:
     message_plays: int = 3
     key_timeout: float = 5.0
     # How long a node holds a page it is calling for; None: the longest ring
-    # plus a margin (ivr.paging.scheduler). After a node dies, another node
+    # plus a margin (ivr.pager.scheduler). After a node dies, another node
     # takes its page over once the lease has run out.
     lease_seconds: float | None = None
 

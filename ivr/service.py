@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.config import Config
+from ivr.db_writer import DbWriter
 from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
+from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
-from ivr.paging.scheduler import PagingScheduler
 from ivr.prompts import PromptError, PromptLibrary
-from ivr.records import Records
 from ivr.session import CallSession, SessionDeps
 from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
 from ivr.sip.guard import Guard
@@ -57,7 +57,7 @@ class FaultLineService:
         # Who this node is, in the call log and on page leases: the same
         # after a restart, so the restarted node recognises its own work.
         self.node = f"{socket.gethostname()}:{config.listen_port}"
-        self.records = Records(
+        self.writer = DbWriter(
             self.db, self.calendar, config.paging, node=self.node, rules=config.sla
         )
         self.pager = PagingScheduler(
@@ -68,7 +68,7 @@ class FaultLineService:
             owner=self.node,
             tz=config.timezone,
             clock=clock,
-            uri_for_number=self._uri_for_number,
+            registrar=config.trunk.registrar,
             page_settings=PageSettings(
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
@@ -79,19 +79,13 @@ class FaultLineService:
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
 
-    def _uri_for_number(self, number: str) -> str | None:
-        """Engineers with a telephone number are called through the trunk, if there is one."""
-        if not self.config.trunk.registrar:
-            return None
-        return f"sip:{number}@{self.config.trunk.registrar}"
-
     def _fault_committed(self, reference: str, priority: Priority) -> None:
         if self.config.paging.pages(priority.value):
             self.pager.wake()
 
     def _deps(self) -> SessionDeps:
         return SessionDeps(
-            records=self.records,
+            writer=self.writer,
             speech=self.prompts,
             trunk=self.config.trunk,
             calendar=self.calendar,
@@ -183,5 +177,5 @@ class FaultLineService:
             await self.pager.stop()
             await self.engine.close()
             await asyncio.to_thread(self.guard.remove)
-            self.records.close()
+            self.writer.close()
             self.db.dispose()

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ivr.audio.description_recorder import Recorder
 from ivr.callers import identify_caller
 from ivr.config import RecordingConfig, TrunkConfig
+from ivr.db_writer import DbWriter, NewCall
 from ivr.domain import Outcome, Priority
 from ivr.flow.call_flow import CallFlow, FlowSettings, State
 from ivr.flow.events import (
@@ -32,8 +34,6 @@ from ivr.flow.events import (
     StopRecording,
 )
 from ivr.flow.speech import Prompt
-from ivr.recording import Recorder
-from ivr.records import NewCall, Records
 from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import InboundCall
 from ivr.sip.guard import is_scanner
@@ -53,7 +53,7 @@ ENDED_ON_SHUTDOWN = (State.MENU, State.CONFIRM, State.RECENT_FAULT)
 
 @dataclass
 class SessionDeps:
-    records: Records
+    writer: DbWriter
     speech: Speech
     trunk: TrunkConfig
     calendar: BusinessCalendar
@@ -94,7 +94,7 @@ class CallSession:
             await self._finish_recording("hangup")
             if self._call_pk is not None:
                 try:
-                    await self.deps.records.close_call(
+                    await self.deps.writer.close_call(
                         self._call_pk, self.flow.summary, self.deps.clock()
                     )
                 except Exception:
@@ -123,7 +123,7 @@ class CallSession:
         # Answer while the call log row is written: the caller should not wait
         # for our database (it is queued behind every other call's writes).
         answering = None if self._shutting_down else asyncio.ensure_future(self.call.answer())
-        opened = await deps.records.open_call(
+        opened = await deps.writer.open_call(
             NewCall(
                 sip_call_id=self.call.call_id,
                 from_header=self.call.from_header,
@@ -151,7 +151,7 @@ class CallSession:
         if deps.inband_dtmf:
             self.call.listen_for_inband_digits()
         answered_at = deps.clock()
-        await deps.records.mark_answered(opened.id, answered_at)
+        await deps.writer.mark_answered(opened.id, answered_at)
         after_hours = not deps.calendar.is_open(answered_at)
         next_opening = deps.calendar.next_opening(answered_at) if after_hours else None
         if next_opening is not None:
@@ -198,7 +198,7 @@ class CallSession:
         left out of this call rather than leaving the caller in silence.
         """
         try:
-            message = await self.deps.records.current_outage(now)
+            message = await self.deps.writer.current_outage(now)
             if message is not None and self.deps.prepare_text is not None:
                 ready = asyncio.to_thread(self.deps.prepare_text, message)
                 await asyncio.wait_for(ready, ANNOUNCEMENT_WAIT)
@@ -218,7 +218,7 @@ class CallSession:
         minutes = self.deps.recent_fault_minutes
         if customer is None or minutes <= 0:
             return None
-        return await self.deps.records.recent_fault(customer, now - timedelta(minutes=minutes))
+        return await self.deps.writer.recent_fault(customer, now - timedelta(minutes=minutes))
 
     async def _handle(self, command: Command) -> Event | None:
         if isinstance(command, RecordFault):
@@ -282,9 +282,7 @@ class CallSession:
         self.call.off_audio(self._on_audio)
         finished = recorder.finish(ended_by)
         try:
-            await self.deps.records.add_recording(
-                self._recording_reference, self._call_pk, finished
-            )
+            await self.deps.writer.add_recording(self._recording_reference, self._call_pk, finished)
         except Exception:
             log.exception("recording %s could not be attached", finished.path)
         log.info(
@@ -298,7 +296,7 @@ class CallSession:
     async def _record(self, priority: Priority) -> Event:
         assert self._call_pk is not None
         try:
-            reference = await self.deps.records.record_fault(
+            reference = await self.deps.writer.record_fault(
                 self._call_pk, priority, self.deps.clock()
             )
         except Exception as exc:

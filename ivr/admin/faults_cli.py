@@ -15,9 +15,9 @@ from ivr.domain import FaultStatus, Priority
 from ivr.faults.clock import next_owed
 from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.sla import describe_remaining
+from ivr.store.descriptions import list_recordings, recording_as_dict
 from ivr.store.faults import fault_as_dict, fault_times, find_fault, list_faults, move_fault
 from ivr.store.models import Fault
-from ivr.store.recordings import list_recordings, recording_as_dict
 
 # An --at this far ahead of the clock is a typo, not a skewed clock.
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -14,21 +14,28 @@ import sys
 import click
 
 from ivr.admin.context import AppContext, pass_app
-from ivr.flow.events import Answered
-from ivr.flow.speech import Prompt
-from ivr.paging.page_flow import PageFlow, PageSettings
+from ivr.flow.speech import Prompt, SpeechPart
+from ivr.pager.dialer import PageDialer, contact_uri
+from ivr.paging.page_flow import PageSettings
 from ivr.paging.policy import AttemptResult
 from ivr.prompts import PromptLibrary
-from ivr.runner import FlowRunner
-from ivr.sip.engine import DialOutcome, EngineSettings, SipEngine
+from ivr.sip.engine import EngineSettings, SipEngine
 from ivr.store.engineers import find_engineer
 
 
 def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port free for both UDP and TCP on `host`: the engine listens on both."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise click.ClickException(f"no port free for SIP on {host}")
 
 
 @click.group()
@@ -47,13 +54,11 @@ def test(app: AppContext, engineer: str, ring: int) -> None:
         if found is None:
             raise click.ClickException(f"no engineer called {engineer!r}")
         contact = found.contact
-    config = app.config
-    if not contact.startswith(("sip:", "sips:")):
-        if not config.trunk.registrar:
-            raise click.ClickException(f"{contact} is a number and no trunk is configured")
-        contact = f"sip:{contact}@{config.trunk.registrar}"
-    result, detail = asyncio.run(_ring(app, contact, ring))
-    click.echo(f"{engineer} at {contact}: {result.value} ({detail})")
+    uri = contact_uri(contact, app.config.trunk.registrar)
+    if uri is None:
+        raise click.ClickException(f"{contact} is a number and no trunk is configured")
+    result, detail = asyncio.run(_ring(app, uri, ring))
+    click.echo(f"{engineer} at {uri}: {result.value} ({detail})")
     sys.exit(0 if result is AttemptResult.ACKNOWLEDGED else 1)
 
 
@@ -73,21 +78,13 @@ async def _ring(app: AppContext, uri: str, ring: int) -> tuple[AttemptResult, st
     )
     await engine.start(lambda call: None)
     try:
-        dialled = await engine.dial(uri, ring)
-        if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
-            results = {
-                DialOutcome.BUSY: AttemptResult.BUSY,
-                DialOutcome.NO_ANSWER: AttemptResult.NO_ANSWER,
-                DialOutcome.REJECTED: AttemptResult.REJECTED,
-            }
-            status = f"SIP {dialled.sip_status}" if dialled.sip_status else dialled.reason
-            return results.get(dialled.outcome, AttemptResult.FAILED), status
-        flow = PageFlow(
-            [Prompt("page_test"), Prompt("page_options")],
-            PageSettings(config.page_call.message_plays, config.page_call.key_timeout),
-        )
-        await FlowRunner(dialled.call, flow, prompts).run(Answered(verified=True))
-        await dialled.call.hangup()
-        return flow.result or AttemptResult.HUNG_UP, f"keys {''.join(flow.keys) or 'none'}"
+        settings = PageSettings(config.page_call.message_plays, config.page_call.key_timeout)
+
+        async def message() -> list[SpeechPart]:
+            return [Prompt("page_test"), Prompt("page_options")]
+
+        rung = await PageDialer(engine, prompts, settings).ring(uri, ring, message)
     finally:
         await engine.close()
+    unanswered = rung.sip_status not in (None, 200)
+    return rung.result, f"SIP {rung.sip_status}" if unanswered else rung.detail

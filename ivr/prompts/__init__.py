@@ -18,7 +18,7 @@ from ivr.prompts.catalogue import (
     moment_text,
 )
 from ivr.prompts.library import BuildSummary, PromptLibrary
-from ivr.prompts.recordings import RecordingProblem, Severity
+from ivr.prompts.recorded_prompts import RecordingProblem, Severity
 
 __all__ = [
     "PLAYED_PROMPT_IDS",

@@ -31,7 +31,7 @@ from ivr.prompts.catalogue import (
     load_catalogue,
     moment_pieces,
 )
-from ivr.prompts.recordings import RecordingProblem, inspect_recording, recordings_in
+from ivr.prompts.recorded_prompts import RecordingProblem, inspect_recording, recordings_in
 from ivr.prompts.synth import Synthesiser
 
 PART_GAP_SECONDS = 0.15  # between the parts of one Play

@@ -97,7 +97,7 @@ def test_no_scanner_list_lets_everyone_through() -> None:
 
 
 class FakeTools:
-    """Records commands instead of running them; fails those it is told to."""
+    """DbWriter commands instead of running them; fails those it is told to."""
 
     def __init__(self, failing: tuple[str, ...] = ()) -> None:
         self.commands: list[tuple[list[str], str | None]] = []

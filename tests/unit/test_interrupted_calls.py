@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ivr.db_writer import DbWriter, NewCall
 from ivr.domain import Outcome
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
-from ivr.records import NewCall, Records
 from ivr.sla import BusinessCalendar
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
@@ -43,8 +43,8 @@ def arriving(call_id: str, at: datetime) -> NewCall:
 
 
 async def test_only_this_nodes_unfinished_calls_become_interrupted(db: Database) -> None:
-    here = Records(db, BusinessCalendar(), Policy(), node="host-a:5060")
-    there = Records(db, BusinessCalendar(), Policy(), node="host-b:5060")
+    here = DbWriter(db, BusinessCalendar(), Policy(), node="host-a:5060")
+    there = DbWriter(db, BusinessCalendar(), Policy(), node="host-b:5060")
     try:
         finished = await here.open_call(arriving("finished", T0))
         await here.close_call(finished.id, CallSummary(Outcome.REJECTED), T0 + timedelta(seconds=9))

@@ -17,10 +17,10 @@ from ivr import session as session_module
 from ivr.admin import outages_cli
 from ivr.admin.cli import main
 from ivr.config import load_config
+from ivr.db_writer import DbWriter
 from ivr.flow.call_flow import FlowSettings
 from ivr.paging.policy import Policy
 from ivr.prompts import PromptError, PromptLibrary
-from ivr.records import Records
 from ivr.session import CallSession, SessionDeps
 from ivr.sla import BusinessCalendar
 from ivr.store.db import Database
@@ -108,7 +108,7 @@ def test_remove(db: Database) -> None:
 
 async def test_records_looks_up_the_current_outage(db: Database) -> None:
     add(db, T0, T0 + H, "Lines are down in Leeds.")
-    records = Records(db, BusinessCalendar(), Policy())
+    records = DbWriter(db, BusinessCalendar(), Policy())
     try:
         assert await records.current_outage(T0 + H / 2) == "Lines are down in Leeds."
         assert await records.current_outage(T0 + 2 * H) is None
@@ -119,7 +119,7 @@ async def test_records_looks_up_the_current_outage(db: Database) -> None:
 # ---- announcing it on a call -----------------------------------------------------------------
 
 
-class FakeRecords:
+class FakeWriter:
     def __init__(self, message: str | None, error: Exception | None = None) -> None:
         self.message = message
         self.error = error
@@ -132,9 +132,9 @@ class FakeRecords:
         return self.message
 
 
-def call_session(records: FakeRecords, prepare: Any) -> CallSession:
+def call_session(records: FakeWriter, prepare: Any) -> CallSession:
     deps = SessionDeps(
-        records=records,  # type: ignore[arg-type]
+        writer=records,  # type: ignore[arg-type]
         speech=SimpleNamespace(),  # type: ignore[arg-type]
         trunk=SimpleNamespace(),  # type: ignore[arg-type]
         calendar=BusinessCalendar(),
@@ -149,7 +149,7 @@ def call_session(records: FakeRecords, prepare: Any) -> CallSession:
 async def test_the_message_is_made_ready_off_the_event_loop() -> None:
     threads: list[int] = []
     session = call_session(
-        FakeRecords("Maintenance."), lambda text: threads.append(threading.get_ident())
+        FakeWriter("Maintenance."), lambda text: threads.append(threading.get_ident())
     )
     assert await session._announcement(T0) == "Maintenance."
     assert threads and threads[0] != threading.get_ident()
@@ -157,7 +157,7 @@ async def test_the_message_is_made_ready_off_the_event_loop() -> None:
 
 async def test_no_outage_prepares_nothing() -> None:
     prepared: list[str] = []
-    records = FakeRecords(None)
+    records = FakeWriter(None)
     assert await call_session(records, prepared.append)._announcement(T0) is None
     assert prepared == [] and records.asked == [T0]
 
@@ -171,7 +171,7 @@ async def test_a_message_not_ready_in_time_is_left_out(monkeypatch: pytest.Monke
         release.wait(10)
         finished.set()
 
-    session = call_session(FakeRecords("Slow."), slow_synthesis)
+    session = call_session(FakeWriter("Slow."), slow_synthesis)
     try:
         assert await session._announcement(T0) is None
         # The caller went on while synthesis was still running.
@@ -183,12 +183,12 @@ async def test_a_message_not_ready_in_time_is_left_out(monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     ("records", "prepare_error"),
     [
-        (FakeRecords("Broken voice."), PromptError("no espeak")),
-        (FakeRecords(None, error=RuntimeError("database is locked")), None),
+        (FakeWriter("Broken voice."), PromptError("no espeak")),
+        (FakeWriter(None, error=RuntimeError("database is locked")), None),
     ],
 )
 async def test_failures_leave_the_announcement_out(
-    records: FakeRecords, prepare_error: Exception | None
+    records: FakeWriter, prepare_error: Exception | None
 ) -> None:
     def prepare(text: str) -> None:
         if prepare_error is not None:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ivr.pager.scheduler import PagingScheduler, StepWork
 from ivr.paging.page_flow import PagedFault
 from ivr.paging.policy import AttemptResult, Policy
-from ivr.paging.scheduler import PagingScheduler, StepWork
 from ivr.sip.engine import DialOutcome, DialResult
 from ivr.store.db import Database
 
@@ -64,7 +64,7 @@ def scheduler(tmp_path: Path, speech: SlowSpeech) -> tuple[PagingScheduler, Busy
         owner="test:5060",
         tz=LONDON,
         clock=lambda: NOW,
-        uri_for_number=lambda number: None,
+        registrar=None,
     )
     return pager, phone
 

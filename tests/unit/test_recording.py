@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ivr.audio.description_recorder import Recorder
 from ivr.audio.silence import SilenceDetector
-from ivr.recording import Recorder
 
 RATE = 8000
 STARTED = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)

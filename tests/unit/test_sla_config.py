@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ivr.config import ConfigError, load_config
+from ivr.db_writer import DbWriter, NewCall
 from ivr.domain import Priority
 from ivr.paging.policy import Policy
-from ivr.records import NewCall, Records
 from ivr.sla import DEFAULT_SLA_RULES, WEEKDAYS, BusinessCalendar, Clock, SlaRule, Target
 from ivr.store.db import Database
 from ivr.store.models import Fault
@@ -210,7 +210,7 @@ async def test_records_store_the_deadlines_of_the_configured_rules(
     tmp_path: Path, db: Database
 ) -> None:
     config = load_config(sla(tmp_path, critical="ack 0.5 clock, respond 1 clock, resolve 8 clock"))
-    records = Records(db, BusinessCalendar(), Policy(priorities=frozenset()), rules=config.sla)
+    records = DbWriter(db, BusinessCalendar(), Policy(priorities=frozenset()), rules=config.sla)
     # Christmas Day 2026, 10:00 GMT: the clock runs on a bank holiday.
     reported = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)
     try:

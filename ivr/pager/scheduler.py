@@ -1,6 +1,6 @@
 """Carrying pages out: wake when a step is due, call the engineer, record the result.
 
-The truth is in the database (ivr.store.paging): each page's next step
+The truth is in the database (ivr.store.pages): each page's next step
 and when it is due, and one row per attempted step, written before the
 phone rings. This scheduler only wakes for due rows (APScheduler, one job
 re-armed for the earliest due time), so a restart loses nothing: at
@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ivr.flow.events import Answered
-from ivr.paging.page_flow import PagedFault, PageFlow, PageSettings, page_message
+from ivr.flow.speech import SpeechPart
+from ivr.pager.dialer import Dialer, PageDialer, contact_uri
+from ivr.paging.page_flow import PagedFault, PageSettings, page_message
 from ivr.paging.policy import AttemptResult, Policy, after
-from ivr.runner import FlowRunner, Speech
-from ivr.sip.engine import DialOutcome, DialResult
+from ivr.runner import Speech
 from ivr.store.db import Database
 from ivr.store.engineers import PagingError
 from ivr.store.models import Page
@@ -47,17 +47,6 @@ log = logging.getLogger(__name__)
 
 SAFETY_SWEEP_SECONDS = 15
 LEASE_MARGIN_SECONDS = 120
-
-DIAL_RESULTS = {
-    DialOutcome.BUSY: AttemptResult.BUSY,
-    DialOutcome.NO_ANSWER: AttemptResult.NO_ANSWER,
-    DialOutcome.REJECTED: AttemptResult.REJECTED,
-    DialOutcome.FAILED: AttemptResult.FAILED,
-}
-
-
-class Dialer(Protocol):
-    async def dial(self, uri: str, ring_timeout: float) -> DialResult: ...
 
 
 class TextSpeech(Speech, Protocol):
@@ -89,18 +78,17 @@ class PagingScheduler:
         owner: str,
         tz: ZoneInfo,
         clock: Callable[[], datetime],
-        uri_for_number: Callable[[str], str | None],
+        registrar: str | None,
         page_settings: PageSettings | None = None,
     ) -> None:
         self.db = db
-        self.dialer = dialer
+        self.dialer = PageDialer(dialer, speech, page_settings or PageSettings())
         self.speech = speech
         self.policy = policy
         self.owner = owner
         self.tz = tz
         self.clock = clock
-        self.uri_for_number = uri_for_number
-        self.page_settings = page_settings or PageSettings()
+        self.registrar = registrar
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
         self._woken = False
@@ -169,11 +157,7 @@ class PagingScheduler:
         uri: str | None = None
         detail = attempt.detail
         if attempt.dialable and attempt.contact:
-            uri = (
-                attempt.contact
-                if attempt.contact.startswith(("sip:", "sips:"))
-                else self.uri_for_number(attempt.contact)
-            )
+            uri = contact_uri(attempt.contact, self.registrar)
             if uri is None:
                 detail = f"no trunk configured to dial {attempt.contact}"
         paged = [
@@ -275,24 +259,24 @@ class PagingScheduler:
             else None
         )
         log.info("page %d: calling %s at %s", work.page_id, work.engineer, work.uri)
+
+        answered = False
+
+        async def message() -> list[SpeechPart]:
+            nonlocal answered
+            answered = True
+            faults = work.faults
+            if not await _finished(naming, work.page_id):
+                faults = [replace(faults[0], customer=None), *faults[1:]]
+            now_local = self.clock().astimezone(self.tz)
+            return page_message(faults, now_local, reminder=work.reminder)
+
         try:
-            dialled = await self.dialer.dial(work.uri, work.ring_seconds)
+            rung = await self.dialer.ring(work.uri, work.ring_seconds, message)
         finally:
-            named = await _finished(naming, work.page_id)
-        if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
-            return DIAL_RESULTS[dialled.outcome], dialled.sip_status, dialled.reason
-        faults = work.faults
-        if not named:
-            faults = [replace(faults[0], customer=None), *faults[1:]]
-        message = page_message(faults, self.clock().astimezone(self.tz), reminder=work.reminder)
-        flow = PageFlow(message, self.page_settings)
-        runner = FlowRunner(dialled.call, flow, self.speech)
-        try:
-            await runner.run(Answered(verified=True))
-        finally:
-            await dialled.call.hangup()
-        result = flow.result or AttemptResult.HUNG_UP
-        return result, 200, f"keys {''.join(flow.keys) or 'none'}"
+            if not answered:
+                await _finished(naming, work.page_id)  # never leave its error unread
+        return rung.result, rung.sip_status, rung.detail
 
 
 async def _finished(naming: asyncio.Future[None] | None, page_id: int) -> bool:

@@ -1,0 +1,121 @@
+"""The service's transactions on the call log and faults.
+
+Every write goes through one worker thread: SQLite allows one writer at a
+time anyway, and a single queue keeps commits in the order calls made
+them. Each method is one short transaction that has committed when it
+returns, so a reference is never spoken before its fault is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TypeVar
+
+from ivr.audio.description_recorder import FinishedRecording
+from ivr.domain import Priority
+from ivr.flow.events import CallSummary
+from ivr.paging.policy import Policy
+from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, SlaRules, deadlines
+from ivr.store import call_log
+from ivr.store.call_log import DescriptionFile, NewCall, OpenedCall
+from ivr.store.db import Conflict, Database, Session
+from ivr.store.faults import recent_open_fault
+from ivr.store.outages import current_outage
+
+__all__ = ["DbWriter", "NewCall", "OpenedCall"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DbWriter:
+    def __init__(
+        self,
+        db: Database,
+        calendar: BusinessCalendar,
+        paging: Policy,
+        node: str | None = None,
+        *,
+        rules: SlaRules = DEFAULT_SLA_RULES,
+    ) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.rules = rules  # the SLA targets in force (sip.conf [sla])
+        self.paging = paging
+        self.node = node
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+
+    async def _run(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer, self.db.transaction, work
+        )
+
+    async def open_call(self, new: NewCall) -> OpenedCall:
+        """Log the call as it arrives, verified against the handsets table."""
+        return await self._run(lambda session: call_log.open_call(session, new, self.node))
+
+    async def mark_answered(self, call_id: int, at: datetime) -> None:
+        await self._run(lambda session: call_log.mark_answered(session, call_id, at))
+
+    async def record_fault(self, call_id: int, priority: Priority, reported_at: datetime) -> str:
+        """Create the fault with its SLA deadlines; returns its reference once committed."""
+        clock = deadlines(priority, reported_at, self.calendar, self.rules)
+        pages = self.paging.pages(priority.value)
+        for _ in range(3):
+            try:
+                return await self._run(
+                    lambda session: call_log.create_fault(
+                        session, call_id, priority, reported_at, clock, pages=pages
+                    )
+                )
+            except Conflict:
+                # Another node took the same reference between our check and
+                # our commit: draw again.
+                log.warning("fault reference collision; drawing another")
+        raise RuntimeError("could not commit the fault after three reference collisions")
+
+    async def recent_fault(self, customer: str, since: datetime) -> str | None:
+        """The reference of this customer's latest open fault reported since `since`."""
+        return await self._run(lambda session: recent_open_fault(session, customer, since))
+
+    async def add_recording(
+        self, reference: str, call_id: int | None, recording: FinishedRecording
+    ) -> None:
+        description = DescriptionFile(
+            str(recording.path), recording.seconds, recording.sha256, recording.ended_by
+        )
+        await self._run(
+            lambda session: call_log.attach_description(session, reference, call_id, description)
+        )
+
+    async def close_call(self, call_id: int, summary: CallSummary, ended_at: datetime) -> None:
+        await self._run(
+            lambda session: call_log.close_call(
+                session,
+                call_id,
+                outcome=summary.outcome,
+                digits="".join(summary.digits),
+                reference=summary.reference,
+                ended_at=ended_at,
+            )
+        )
+
+    async def current_outage(self, now: datetime) -> str | None:
+        """The outage message callers hear at `now`, if any.
+
+        A read, so it runs in its own short session off the event loop
+        rather than queueing behind the writer's commits.
+        """
+
+        def read(session: Session) -> str | None:
+            outage = current_outage(session, now)
+            return outage.message if outage is not None else None
+
+        return await asyncio.to_thread(self.db.read, read)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)

@@ -1,0 +1,73 @@
+"""Ringing an engineer: one way, for real pages and for `ivr page test` alike.
+
+Dial, and if they answer, play the page flow until they press a key or
+hang up; then hang up. Whatever the outcome, it is an `AttemptResult`
+with the SIP status and a line of detail, as the page's attempt row keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ivr.flow.events import Answered
+from ivr.flow.speech import SpeechPart
+from ivr.paging.page_flow import PageFlow, PageSettings
+from ivr.paging.policy import AttemptResult
+from ivr.runner import FlowRunner, Speech
+from ivr.sip.engine import DialOutcome, DialResult
+
+DIAL_RESULTS = {
+    DialOutcome.BUSY: AttemptResult.BUSY,
+    DialOutcome.NO_ANSWER: AttemptResult.NO_ANSWER,
+    DialOutcome.REJECTED: AttemptResult.REJECTED,
+    DialOutcome.FAILED: AttemptResult.FAILED,
+}
+
+
+def contact_uri(contact: str, registrar: str | None) -> str | None:
+    """Where to ring a stored contact: a sip:/sips: URI as it is, a telephone
+    number through the trunk's registrar; None for a number with no trunk."""
+    if contact.startswith(("sip:", "sips:")):
+        return contact
+    if not registrar:
+        return None
+    return f"sip:{contact}@{registrar}"
+
+
+class Dialer(Protocol):
+    async def dial(self, uri: str, ring_timeout: float) -> DialResult: ...
+
+
+@dataclass(frozen=True)
+class RingResult:
+    result: AttemptResult
+    sip_status: int | None
+    detail: str
+
+
+class PageDialer:
+    def __init__(self, dialer: Dialer, speech: Speech, settings: PageSettings) -> None:
+        self.dialer = dialer
+        self.speech = speech
+        self.settings = settings
+
+    async def ring(
+        self,
+        uri: str,
+        ring_seconds: float,
+        message: Callable[[], Awaitable[Sequence[SpeechPart]]],
+    ) -> RingResult:
+        """Ring `uri`; once answered, say `message()` (built then, at the moment of answer)."""
+        dialled = await self.dialer.dial(uri, ring_seconds)
+        if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
+            status = dialled.sip_status
+            return RingResult(DIAL_RESULTS[dialled.outcome], status, dialled.reason)
+        try:
+            flow = PageFlow(list(await message()), self.settings)
+            await FlowRunner(dialled.call, flow, self.speech).run(Answered(verified=True))
+        finally:
+            await dialled.call.hangup()
+        result = flow.result or AttemptResult.HUNG_UP
+        return RingResult(result, 200, f"keys {''.join(flow.keys) or 'none'}")

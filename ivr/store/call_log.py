@@ -1,0 +1,156 @@
+"""The service's writes on the call log and faults, one short transaction each.
+
+Plain functions taking a session (the service's single writer thread owns
+the transaction, `ivr.db_writer`). A fault whose priority pages engineers
+gets its page in the same transaction as the fault itself: there is no
+moment at which a committed critical fault exists without a pending page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ivr.domain import Outcome, Priority
+from ivr.sla import Deadlines
+from ivr.store.faults import find_fault, new_reference, reference_taken
+from ivr.store.handsets import find_handset
+from ivr.store.models import CallRecord, Fault, Recording
+from ivr.store.pages import open_page
+
+MAX_REFERENCE_ATTEMPTS = 20
+MAX_STORED_TEXT = 512
+
+
+@dataclass(frozen=True)
+class NewCall:
+    sip_call_id: str
+    from_header: str | None
+    display_name: str | None
+    asserted_identity: str | None
+    source_address: str | None
+    cli: str | None
+    verification: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenedCall:
+    id: int
+    verified: bool
+    customer: str | None
+
+
+@dataclass(frozen=True)
+class DescriptionFile:
+    """A caller's description as saved on disk, to attach to their fault."""
+
+    path: str
+    seconds: float
+    sha256: str
+    ended_by: str
+
+
+def _clip(value: str | None, limit: int = MAX_STORED_TEXT) -> str | None:
+    return value[:limit] if value is not None else None
+
+
+def open_call(session: Session, new: NewCall, node: str | None) -> OpenedCall:
+    """Log the call as it arrives, verified against the handsets table."""
+    handset = find_handset(session, new.cli) if new.cli else None
+    verification = new.verification
+    if new.cli and handset is None:
+        verification = f"{verification}; {new.cli} is not a registered handset"
+    record = CallRecord(
+        sip_call_id=_clip(new.sip_call_id, 255) or "",
+        from_header=_clip(new.from_header),
+        display_name=_clip(new.display_name, 255),
+        asserted_identity=_clip(new.asserted_identity),
+        source_address=_clip(new.source_address, 64),
+        cli=new.cli,
+        verified=handset is not None,
+        verification=_clip(verification, 255) or "",
+        customer=handset.customer if handset else None,
+        started_at=new.started_at,
+        node=node,
+    )
+    session.add(record)
+    session.flush()
+    return OpenedCall(record.id, handset is not None, record.customer)
+
+
+def mark_answered(session: Session, call_id: int, at: datetime) -> None:
+    session.get_one(CallRecord, call_id).answered_at = at
+
+
+def create_fault(
+    session: Session,
+    call_id: int,
+    priority: Priority,
+    reported_at: datetime,
+    clock: Deadlines,
+    *,
+    pages: bool,
+) -> str:
+    """The new fault's reference; with `pages`, its page is opened in this transaction."""
+    call = session.get_one(CallRecord, call_id)
+    reference = new_reference()
+    attempts = 1
+    while reference_taken(session, reference):
+        attempts += 1
+        if attempts > MAX_REFERENCE_ATTEMPTS:
+            raise RuntimeError("could not find a free fault reference")
+        reference = new_reference()
+    fault = Fault(
+        reference=reference,
+        priority=priority.value,
+        customer=call.customer,
+        cli=call.cli,
+        call_id=call.id,
+        reported_at=reported_at,
+        acknowledge_by=clock.acknowledge_by,
+        respond_by=clock.respond_by,
+        resolve_by=clock.resolve_by,
+    )
+    session.add(fault)
+    if pages:
+        open_page(session, fault, reported_at)
+    call.fault_reference = reference
+    return reference
+
+
+def attach_description(
+    session: Session, reference: str, call_id: int | None, description: DescriptionFile
+) -> None:
+    fault = find_fault(session, reference)
+    if fault is None:
+        raise LookupError(f"no fault {reference} to attach a recording to")
+    session.add(
+        Recording(
+            fault_id=fault.id,
+            call_id=call_id,
+            path=description.path,
+            seconds=description.seconds,
+            sha256=description.sha256,
+            ended_by=description.ended_by,
+        )
+    )
+
+
+def close_call(
+    session: Session,
+    call_id: int,
+    *,
+    outcome: Outcome,
+    digits: str,
+    reference: str | None,
+    ended_at: datetime,
+) -> None:
+    record = session.get_one(CallRecord, call_id)
+    record.ended_at = ended_at
+    record.digits = digits[:64]
+    record.outcome = outcome.value
+    if reference:
+        record.fault_reference = reference
