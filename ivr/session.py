@@ -8,7 +8,6 @@ the database) and handles the one command that needs it: RecordFault.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -311,8 +310,3 @@ class CallSession:
         )
         self.deps.on_fault(reference, priority)
         return FaultRecorded(reference)
-
-
-async def run_session(call: InboundCall, deps: SessionDeps) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        await CallSession(call, deps).run()

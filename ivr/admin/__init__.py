@@ -1,1 +1,1 @@
-"""CLI SECURE fault line."""
+"""What admins and operators use: the `ivr` command line and the web page."""

@@ -9,13 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import click
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from alembic.util import CommandError
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.store import migrations
@@ -37,14 +32,6 @@ def _database(app: AppContext) -> Iterator[Database]:
         database.dispose()
 
 
-def _where(database: Database) -> str:
-    return database.engine.url.render_as_string(hide_password=True)
-
-
-def _show(revisions: tuple[str, ...]) -> str:
-    return ", ".join(revisions) or "empty (never migrated)"
-
-
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Revision to upgrade to.")
 @pass_app
@@ -53,31 +40,9 @@ def upgrade(app: AppContext, revision: str) -> None:
     with _database(app) as database:
         try:
             migrations.upgrade(database.engine, revision)
-        except (CommandError, migrations.MigrationError) as exc:
+        except migrations.MigrationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(str(_status(database)))
-
-
-@dataclass(frozen=True)
-class Status:
-    database: str
-    current: tuple[str, ...]
-    head: tuple[str, ...]
-
-    @property
-    def at_head(self) -> bool:
-        return set(self.current) == set(self.head)
-
-    def __str__(self) -> str:
-        if self.at_head:
-            return f"{self.database} is at {_show(self.current)} (head)"
-        return f"{self.database} is at {_show(self.current)}; newest is {_show(self.head)}"
-
-
-def _status(database: Database) -> Status:
-    with database.engine.connect() as connection:
-        now = migrations.current(connection)
-    return Status(_where(database), now, migrations.heads())
+        click.echo(str(migrations.status(database.engine)))
 
 
 @db.command("current")
@@ -86,7 +51,7 @@ def _status(database: Database) -> Status:
 def current(app: AppContext, as_json: bool) -> None:
     """Show the revision the database is at, and the newest one."""
     with _database(app) as database:
-        status = _status(database)
+        status = migrations.status(database.engine)
     if as_json:
         echo_json(
             {
@@ -105,7 +70,7 @@ def current(app: AppContext, as_json: bool) -> None:
 def check(app: AppContext) -> None:
     """Exit non-zero unless the database is at the newest revision."""
     with _database(app) as database:
-        status = _status(database)
+        status = migrations.status(database.engine)
     if not status.at_head:
         click.echo(f"{status}: run `ivr db upgrade`", err=True)
         raise SystemExit(1)
@@ -122,26 +87,8 @@ def revision(app: AppContext, message: str) -> None:
     compared with the models; the difference becomes the new migration in
     ivr/store/migrations/versions/.
     """
-    metadata = migrations.load_models()
     with _database(app) as database:
-        migrations.upgrade(database.engine)
-        with migrations.migration_lock(database.engine) as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            if not compare_metadata(context, metadata):
-                raise click.ClickException("the models match the migrations: nothing to write")
-            number = len(list(migrations.script().walk_revisions())) + 1
-            config = migrations.alembic_config(connection)
-            # Formatted like the rest of the code (ruff is a dev dependency).
-            for key, value in {
-                "hooks": "ruff",
-                "ruff.type": "module",
-                "ruff.module": "ruff",
-                "ruff.options": "format REVISION_SCRIPT_FILENAME",
-            }.items():
-                config.set_section_option("post_write_hooks", key, value)
-            command.revision(
-                config,
-                message=message,
-                autogenerate=True,
-                rev_id=f"{number:04d}",
-            )
+        try:
+            migrations.write_revision(database.engine, message)
+        except migrations.MigrationError as exc:
+            raise click.ClickException(str(exc)) from None

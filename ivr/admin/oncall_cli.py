@@ -13,7 +13,7 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
-from ivr.paging.rota import WEEKDAYS, Rota, first_handover, parse_weekday, slot_at
+from ivr.paging.rota import DAY_ABBREVIATIONS, Rota, first_handover, parse_weekday, slot_at
 from ivr.store.engineers import PagingError
 from ivr.store.models import utcnow
 from ivr.store.oncall import (
@@ -108,7 +108,7 @@ def rota_set(
     except (PagingError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"rota set: {', '.join(new.engineers)}; handover {WEEKDAYS[weekday]} "
+        f"rota set: {', '.join(new.engineers)}; handover {DAY_ABBREVIATIONS[weekday]} "
         f"{handover:%H:%M} {tz.key}, every {period_days} days"
     )
     click.echo(f"first handover {local_text(start, tz)} to {new.engineers[0]}")
@@ -146,7 +146,7 @@ def rota_show(app: AppContext, as_json: bool) -> None:
                 "engineers": list(current.engineers),
                 "start": local_iso(current.start, tz),
                 "handover": f"{current.handover:%H:%M}",
-                "weekday": WEEKDAYS[current.weekday],
+                "weekday": DAY_ABBREVIATIONS[current.weekday],
                 "period_days": current.period_days,
                 "timezone": tz.key,
                 "turns": [
@@ -159,7 +159,7 @@ def rota_show(app: AppContext, as_json: bool) -> None:
         return
     click.echo(f"engineers: {', '.join(current.engineers)}")
     click.echo(
-        f"handover:  {WEEKDAYS[current.weekday]} {current.handover:%H:%M} {tz.key}, "
+        f"handover:  {DAY_ABBREVIATIONS[current.weekday]} {current.handover:%H:%M} {tz.key}, "
         f"every {current.period_days} days, from {local_text(current.start, tz)}"
     )
     click.echo("turns (rota only, before overrides):")

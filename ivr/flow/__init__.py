@@ -1,1 +1,1 @@
-"""CLI SECURE fault line."""
+"""The caller's call flow: a pure state machine, events and `now` in, commands out."""

@@ -1,1 +1,1 @@
-"""CLI SECURE fault line."""
+"""Paging rules, pure: the escalation policy, the page call's flow and the weekly rota."""

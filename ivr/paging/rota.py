@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Local-date arithmetic lands within one slot of the answer (a clock change
 # moves a handover by an hour, never by a day); a few steps settle it.
@@ -84,7 +84,7 @@ class Rota:
         if expected != self.start or local.weekday() != self.weekday:
             raise ValueError(
                 f"start {local.isoformat()} is not a handover: expected "
-                f"{WEEKDAYS[self.weekday]} at {self.handover:%H:%M} in {self.tz.key}"
+                f"{DAY_ABBREVIATIONS[self.weekday]} at {self.handover:%H:%M} in {self.tz.key}"
             )
 
     def handover_at(self, index: int) -> datetime:
@@ -256,8 +256,8 @@ def escalation_chain(rota: Rota | None, overrides: Sequence[Override], at: datet
 def parse_weekday(text: str) -> int:
     """0 for Monday; accepts the first three letters or the full English name."""
     key = text.strip().lower()
-    if key in WEEKDAYS:
-        return WEEKDAYS.index(key)
-    if key in _WEEKDAY_NAMES:
-        return _WEEKDAY_NAMES.index(key)
+    if key in DAY_ABBREVIATIONS:
+        return DAY_ABBREVIATIONS.index(key)
+    if key in _DAY_NAMES:
+        return _DAY_NAMES.index(key)
     raise ValueError(f"{text!r} is not a weekday (mon, tue, ... sun)")

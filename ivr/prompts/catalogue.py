@@ -96,7 +96,7 @@ _ORDINALS = _words(
     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth"
 )
 _TENS_ORDINALS = {2: "twentieth", 3: "thirtieth"}
-WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
+SPOKEN_DAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
 MONTHS = _words(
     "January February March April May June July August September October November December"
 )
@@ -144,7 +144,7 @@ def default_pieces() -> dict[str, str]:
         "noon": "noon",
         "midnight": "midnight",
     }
-    pieces |= {f"on_{day}": f"on {day.capitalize()}" for day in WEEKDAYS}
+    pieces |= {f"on_{day}": f"on {day.capitalize()}" for day in SPOKEN_DAYS}
     pieces |= {f"hour_{h}": number_words(h) for h in range(1, 13)}
     pieces |= {f"minute_{m}": minute_words(m) for m in range(1, 60)}
     pieces |= {f"day_{d}": f"the {ordinal_words(d)}" for d in range(1, 32)}
@@ -186,7 +186,7 @@ def moment_pieces(at: datetime, now: datetime) -> list[str]:
     if at.tzinfo is not None and now.tzinfo is not None:
         at = at.astimezone(now.tzinfo)
     days = (at.date() - now.date()).days
-    weekday = f"on_{WEEKDAYS[at.weekday()]}"
+    weekday = f"on_{SPOKEN_DAYS[at.weekday()]}"
     if days == 0:
         day = ["today"]
     elif days == 1:

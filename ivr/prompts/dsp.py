@@ -45,11 +45,6 @@ def decode_frames(frames: bytes, sample_width: int, channels: int) -> Samples:
     return (ints[:usable] / scale).reshape(-1, channels)
 
 
-def pcm_to_float(pcm: bytes | Pcm) -> Samples:
-    data = np.frombuffer(pcm, dtype="<i2") if isinstance(pcm, bytes) else pcm
-    return data.astype(np.float64) / 32768.0
-
-
 def float_to_pcm(samples: Samples) -> Pcm:
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 

@@ -169,15 +169,6 @@ def claim_due_pages(
     return due
 
 
-def renew_lease(
-    session: Session, page: Page, owner: str, now: datetime, lease_seconds: float
-) -> None:
-    """Extend this scheduler's hold on a page, e.g. before a long call."""
-    _check_lease(page, owner, now)
-    page.lease_until = now + timedelta(seconds=lease_seconds)
-    session.flush()
-
-
 def _check_lease(page: Page, owner: str, now: datetime) -> None:
     if page.lease_owner != owner or page.lease_until is None or page.lease_until <= now:
         raise LeaseLost(f"page {page.id} is not leased to {owner}")

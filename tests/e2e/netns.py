@@ -66,12 +66,12 @@ def netns(request: pytest.FixtureRequest) -> Iterator[NetNamespace]:
     """A fresh namespace (lo up, nothing else), deleted after the test."""
     reason = can_make_namespaces()
     if reason:
-        pytest.skip(reason)
+        pytest.fail(f"{reason} (scripts/test runs as root; scripts/bootstrap installs iproute2)")
     name = f"ivr-{request.node.name[:12]}-{secrets.token_hex(3)}".replace("[", "-")
     name = "".join(c if c.isalnum() or c == "-" else "-" for c in name)
     created = _ip("netns", "add", name)
     if created.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {created.stderr.strip()}")
+        pytest.fail(f"cannot create a network namespace: {created.stderr.strip()}")
     try:
         up = _ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
         assert up.returncode == 0, up.stderr

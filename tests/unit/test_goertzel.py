@@ -8,7 +8,6 @@ repeatable mode, so every run hears the same samples.
 from __future__ import annotations
 
 import itertools
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,11 +18,6 @@ import pytest
 
 from ivr.dtmf import InbandDetector, ToneEvent
 from ivr.dtmf.goertzel import COLUMN_HZ, KEYPAD, KEYS, ROW_HZ
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("sox") is None or shutil.which("espeak-ng") is None,
-    reason="needs sox and espeak-ng",
-)
 
 RATE = 8000
 SCRIPT = Path(__file__).parent.parent / "data" / "make_inband_dtmf.sh"

@@ -7,25 +7,30 @@ say): on a SQLite file they take turns on a lock file beside it; on
 PostgreSQL on an advisory lock. A database made by `create_all` before
 migrations existed is adopted by the first revision (see its docstring).
 
-Every model module in `ivr.store` is imported by `load_models()`, so a
-model added anywhere there is compared against the migrations by the tests.
+Every table is in `ivr.store.models`, so the tests compare that one module
+against the migrations. `ivr db` reads and writes revisions through the
+functions here, so that only `ivr.store` imports Alembic.
 """
 
 from __future__ import annotations
 
 import fcntl
-import importlib
 import logging
-import pkgutil
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
+
+from ivr.store.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"  # Alembic's default name
@@ -40,13 +45,6 @@ class MigrationError(RuntimeError):
 
 
 def load_models() -> MetaData:
-    """Import every module of `ivr.store` (each may define tables) and return the metadata."""
-    import ivr.store
-    from ivr.store.models import Base
-
-    for module in pkgutil.iter_modules(ivr.store.__path__):
-        if module.name != "migrations":
-            importlib.import_module(f"ivr.store.{module.name}")
     return Base.metadata
 
 
@@ -92,7 +90,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 f"the database is at revision {', '.join(unknown)}, which this version of the "
                 "fault line does not have: it was migrated by a newer version"
             )
-        command.upgrade(alembic_config(connection), revision)
+        try:
+            command.upgrade(alembic_config(connection), revision)
+        except CommandError as exc:
+            raise MigrationError(str(exc)) from None
         if connection.in_transaction():
             connection.commit()
         after = current(connection)
@@ -103,6 +104,58 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def _show(revisions: tuple[str, ...]) -> str:
     return ",".join(revisions) or "empty"
+
+
+def _listed(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) or "empty (never migrated)"
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a database's schema stands against the code's newest revision."""
+
+    database: str  # its URL, password hidden
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == set(self.head)
+
+    def __str__(self) -> str:
+        if self.at_head:
+            return f"{self.database} is at {_listed(self.current)} (head)"
+        return f"{self.database} is at {_listed(self.current)}; newest is {_listed(self.head)}"
+
+
+def status(engine: Engine) -> Status:
+    with engine.connect() as connection:
+        now = current(connection)
+    return Status(engine.url.render_as_string(hide_password=True), now, heads())
+
+
+def write_revision(engine: Engine, message: str) -> None:
+    """Write the migration from the newest revision to the models (for developers).
+
+    The database is upgraded first, then compared with the models; the
+    difference becomes the next numbered file in `versions/`, formatted
+    like the rest of the code (ruff is a dev dependency).
+    """
+    upgrade(engine)
+    with migration_lock(engine) as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        if not compare_metadata(context, load_models()):
+            raise MigrationError("the models match the migrations: nothing to write")
+        number = len(list(script().walk_revisions())) + 1
+        config = alembic_config(connection)
+        for key, value in {
+            "hooks": "ruff",
+            "ruff.type": "module",
+            "ruff.module": "ruff",
+            "ruff.options": "format REVISION_SCRIPT_FILENAME",
+        }.items():
+            config.set_section_option("post_write_hooks", key, value)
+        command.revision(config, message=message, autogenerate=True, rev_id=f"{number:04d}")
 
 
 @contextmanager
