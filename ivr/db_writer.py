@@ -20,8 +20,8 @@ from ivr.domain import Priority
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, SlaRules, deadlines
-from ivr.store import call_log
-from ivr.store.call_log import DescriptionFile, NewCall, OpenedCall
+from ivr.store import call_writes
+from ivr.store.call_writes import DescriptionFile, NewCall, OpenedCall
 from ivr.store.db import Conflict, Database, Session
 from ivr.store.faults import recent_open_fault
 from ivr.store.outages import current_outage
@@ -56,10 +56,10 @@ class DbWriter:
 
     async def open_call(self, new: NewCall) -> OpenedCall:
         """Log the call as it arrives, verified against the handsets table."""
-        return await self._run(lambda session: call_log.open_call(session, new, self.node))
+        return await self._run(lambda session: call_writes.open_call(session, new, self.node))
 
     async def mark_answered(self, call_id: int, at: datetime) -> None:
-        await self._run(lambda session: call_log.mark_answered(session, call_id, at))
+        await self._run(lambda session: call_writes.mark_answered(session, call_id, at))
 
     async def record_fault(self, call_id: int, priority: Priority, reported_at: datetime) -> str:
         """Create the fault with its SLA deadlines; returns its reference once committed."""
@@ -68,7 +68,7 @@ class DbWriter:
         for _ in range(3):
             try:
                 return await self._run(
-                    lambda session: call_log.create_fault(
+                    lambda session: call_writes.create_fault(
                         session, call_id, priority, reported_at, clock, pages=pages
                     )
                 )
@@ -89,12 +89,12 @@ class DbWriter:
             str(recording.path), recording.seconds, recording.sha256, recording.ended_by
         )
         await self._run(
-            lambda session: call_log.attach_description(session, reference, call_id, description)
+            lambda session: call_writes.attach_description(session, reference, call_id, description)
         )
 
     async def close_call(self, call_id: int, summary: CallSummary, ended_at: datetime) -> None:
         await self._run(
-            lambda session: call_log.close_call(
+            lambda session: call_writes.close_call(
                 session,
                 call_id,
                 outcome=summary.outcome,
