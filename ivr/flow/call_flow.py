@@ -1,8 +1,9 @@
 """The fault-reporting call flow as a pure state machine.
 
-greet → (unknown caller: explain and hang up)
+greet → (unknown caller: account number and PIN, or explain and hang up)
       → (open fault reported lately: add to it, or report a new one)
-      → menu → confirm → record → describe after the tone → read reference → goodbye
+      → menu → confirm → record → read reference → what happens next
+      → describe after the tone → reference again → goodbye
 
 `handle(event, now)` takes one event and the current time and returns the
 commands to carry out. It never touches a socket, clock or database, so
@@ -11,21 +12,28 @@ every path, timeout included, is tested by stepping `now` by hand.
 Rules the flow keeps for callers:
 - a fault is recorded only after the caller confirmed its priority, so a
   critical report is never mistaken for another priority;
-- the reference is spoken only after FaultRecorded, i.e. after the commit;
-- out of hours only critical faults are taken, as the SLA says.
+- the reference is spoken only after FaultRecorded, i.e. after the commit,
+  and at once, before anything else is asked of the caller, so a caller who
+  hangs up during the description still has it;
+- out of hours only critical faults are taken, as the SLA says, unless the
+  operator chose to take every fault (their clocks start at the opening);
+  a caller whose fault is not taken is told so plainly, never that it was;
+- a PIN's digits are never kept in the call's summary of keys.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ivr.domain import Outcome, Priority
 from ivr.flow.events import (
     Answered,
     CallSummary,
     CancelTimer,
+    CheckCredentials,
     Command,
+    CredentialsChecked,
     DigitPressed,
     Event,
     FaultNotRecorded,
@@ -53,13 +61,27 @@ PRIORITY_PROMPTS = {
 }
 
 
+class UnknownCallers(enum.StrEnum):
+    PIN = "pin"  # may prove who they are with an account number and PIN
+    REFUSE = "refuse"  # told how else to report, and the call ends
+
+
+class AfterHours(enum.StrEnum):
+    CRITICAL_ONLY = "critical_only"  # the SLA: only critical faults by phone out of hours
+    ALL = "all"  # every fault is taken; its clock starts when the office opens
+
+
 class State(enum.Enum):
     WAITING = "waiting"  # not answered yet
     REJECTING = "rejecting"  # telling an unknown caller how else to report
+    ASK_ACCOUNT = "ask_account"  # an unknown caller typing an account number
+    ASK_PIN = "ask_pin"  # ... then its PIN
+    CHECKING = "checking"  # the account and PIN being checked
     MENU = "menu"  # choosing a priority
     CONFIRM = "confirm"  # hearing the choice read back
     RECENT_FAULT = "recent_fault"  # add to the open fault, or report a new one?
     RECORDING = "recording"  # fault being committed
+    FIRST_REFERENCE = "first_reference"  # the reference, read as soon as it is committed
     DESCRIBE_PROMPT = "describe_prompt"  # "describe the fault after the tone"
     DESCRIBING = "describing"  # the caller's description is being recorded
     READING_REFERENCE = "reading_reference"
@@ -73,6 +95,13 @@ class FlowSettings:
     tries: int = 3
     describe: bool = True  # invite a spoken description after the fault is logged
     max_description_seconds: float = 120.0
+    unknown_callers: UnknownCallers = UnknownCallers.PIN
+    after_hours: AfterHours = AfterHours.CRITICAL_ONLY
+    max_entry_digits: int = 12  # longer than any account number or PIN
+
+
+ENTRY_STATES = (State.ASK_ACCOUNT, State.ASK_PIN)
+KEY_STATES = (State.MENU, State.CONFIRM, State.RECENT_FAULT, *ENTRY_STATES)
 
 
 class IllegalEvent(RuntimeError):
@@ -92,6 +121,9 @@ class CallFlow:
         self._playing = False
         self._playing_barge_in = False
         self._adding_to_recent = False
+        self._entry = ""  # digits typed so far for an account number or PIN
+        self._account = ""
+        self._next_steps: list[SpeechPart] = []
 
     # ---- public interface ---------------------------------------------------
 
@@ -118,11 +150,13 @@ class CallFlow:
             self._timer_armed = False
             return self._on_timeout(now)
         if isinstance(event, FaultRecorded):
-            return self._on_recorded(event.reference)
+            return self._on_recorded(event)
         if isinstance(event, FaultNotRecorded):
             return self._on_not_recorded()
         if isinstance(event, RecordingStopped):
             return self._on_recording_stopped()
+        if isinstance(event, CredentialsChecked):
+            return self._on_credentials(event)
         raise IllegalEvent(f"unknown event {event!r}")
 
     @property
@@ -132,6 +166,11 @@ class CallFlow:
     @property
     def after_hours(self) -> bool:
         return bool(self._answered and self._answered.after_hours)
+
+    @property
+    def critical_only(self) -> bool:
+        """Out of hours with only critical faults taken by phone (the SLA's default)."""
+        return self.after_hours and self.settings.after_hours is AfterHours.CRITICAL_ONLY
 
     # ---- helpers that build commands ------------------------------------------
 
@@ -150,15 +189,18 @@ class CallFlow:
         self.state = State.FAREWELL
         return self._play([Prompt(prompt_id)], barge_in=False)
 
-    def _menu_parts(self) -> list[SpeechPart]:
+    def _office_opens(self) -> list[SpeechPart]:
         answered = self._answered
-        if answered is not None and answered.after_hours:
-            parts: list[SpeechPart] = [Prompt("after_hours_closed")]
-            if answered.next_opening is not None and answered.local_now is not None:
-                parts += [Prompt("office_opens"), Moment(answered.next_opening, answered.local_now)]
-            parts.append(Prompt("after_hours_menu"))
-            return parts
-        return [Prompt("menu")]
+        if answered is None or answered.next_opening is None or answered.local_now is None:
+            return []
+        return [Prompt("office_opens"), Moment(answered.next_opening, answered.local_now)]
+
+    def _menu_parts(self) -> list[SpeechPart]:
+        if not self.after_hours:
+            return [Prompt("menu")]
+        parts: list[SpeechPart] = [Prompt("after_hours_closed"), *self._office_opens()]
+        parts.append(Prompt("after_hours_menu" if self.critical_only else "menu"))
+        return parts
 
     def _ask_menu(self, *, first: bool) -> list[Command]:
         self.state = State.MENU
@@ -181,12 +223,73 @@ class CallFlow:
     def _on_answered(self, event: Answered) -> list[Command]:
         self._answered = event
         if not event.verified:
+            if self.settings.unknown_callers is UnknownCallers.PIN:
+                return self._ask_account([Prompt("greeting"), Prompt("unknown_caller_pin")])
             self.state = State.REJECTING
             self.summary.outcome = Outcome.REJECTED
             return self._play([Prompt("greeting"), Prompt("unknown_caller")], barge_in=False)
         if event.recent_reference:
             return self._ask_recent(first=True)
         return self._ask_menu(first=True)
+
+    # ---- an unknown caller proving who they are -----------------------------------
+
+    def _ask_account(self, parts: list[SpeechPart]) -> list[Command]:
+        self.state = State.ASK_ACCOUNT
+        self._entry = ""
+        return self._play([*parts, Prompt("enter_account")], barge_in=True)
+
+    def _ask_pin(self) -> list[Command]:
+        self.state = State.ASK_PIN
+        self._entry = ""
+        return self._play([Prompt("enter_pin")], barge_in=True)
+
+    def _entry_digit(self, key: str, now: float) -> list[Command]:
+        """A key typed into an account number or PIN; # ends the entry."""
+        if key == REPEAT_KEY:
+            if self.state is State.ASK_ACCOUNT:
+                return self._ask_account([])
+            return self._ask_pin()
+        if key != "#":
+            if key.isdigit() and len(self._entry) < self.settings.max_entry_digits:
+                self._entry += key
+            self._timer_armed = True  # the next key is awaited as long as the first
+            return [SetTimer(now + self.settings.first_digit_timeout)]
+        entry, self._entry = self._entry, ""
+        if self.state is State.ASK_ACCOUNT:
+            if not entry:
+                return self._entry_failed()
+            self._account = entry
+            return self._ask_pin()
+        self.state = State.CHECKING
+        commands: list[Command] = []
+        if self._timer_armed:
+            self._timer_armed = False
+            commands.append(CancelTimer())
+        commands.append(CheckCredentials(self._account, entry))
+        return commands
+
+    def _entry_failed(self) -> list[Command]:
+        """A wrong or empty entry: ask again from the account number, three tries in all."""
+        self._tries += 1
+        if self._tries >= self.settings.tries:
+            return self._farewell("details_goodbye", Outcome.REJECTED)
+        return self._ask_account([Prompt("details_not_recognised")])
+
+    def _on_credentials(self, event: CredentialsChecked) -> list[Command]:
+        if self.state is not State.CHECKING:
+            raise IllegalEvent(f"CredentialsChecked in state {self.state.value}")
+        if event.customer is None:
+            return self._entry_failed()
+        self._tries = 0
+        self.summary.verified_by_pin = event.customer
+        if self._answered is not None:
+            self._answered = replace(
+                self._answered, verified=True, recent_reference=event.recent_reference
+            )
+        if event.recent_reference:
+            return self._ask_recent(first=False)
+        return self._ask_menu(first=False)
 
     def _greeting(self) -> list[SpeechPart]:
         parts: list[SpeechPart] = [Prompt("greeting")]
@@ -220,12 +323,17 @@ class CallFlow:
         return commands
 
     def _on_playback_finished(self, now: float) -> list[Command]:
+        if self.state is State.READING_REFERENCE:
+            self.summary.reference_heard = True
         if self.state in (State.REJECTING, State.FAREWELL, State.READING_REFERENCE):
             self.state = State.DONE
             return [Hangup()]
+        if self.state is State.FIRST_REFERENCE:
+            self.summary.reference_heard = True
+            return self._what_happens_next()
         if self.state is State.DESCRIBE_PROMPT:
             return self._start_describing()
-        if self.state in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
+        if self.state in KEY_STATES:
             self._timer_armed = True
             return [SetTimer(now + self.settings.first_digit_timeout)]
         return []
@@ -240,15 +348,17 @@ class CallFlow:
             self.summary.digits.append(key)
             self._playing = False
             return [StopPlayback(), *self._read_reference()]
-        if self.state not in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
+        if self.state not in KEY_STATES:
             return []  # keys during a message that cannot be interrupted are ignored
         if self._playing and not self._playing_barge_in:
             return []
-        self.summary.digits.append(key)
         commands: list[Command] = []
         if self._playing:
             self._playing = False
             commands.append(StopPlayback())
+        if self.state in ENTRY_STATES:
+            return commands + self._entry_digit(key, now)  # a PIN is never kept in the log
+        self.summary.digits.append(key)
         if self.state is State.MENU:
             commands += self._menu_choice(key)
         elif self.state is State.RECENT_FAULT:
@@ -274,13 +384,17 @@ class CallFlow:
         if key == REPEAT_KEY:
             return self._ask_menu(first=False)
         priority = Priority.from_key(key)
-        if priority is Priority.CRITICAL or (priority is not None and not self.after_hours):
+        if priority is Priority.CRITICAL or (priority is not None and not self.critical_only):
             self._tries = 0
             return self._ask_confirm(priority)
         if priority is not None:
             # Out of hours, standard and high faults are taken by ticket or
-            # email, not by phone; the menu already said so.
-            return self._farewell("after_hours_goodbye", Outcome.AFTER_HOURS)
+            # email, not by phone: say so plainly, with nothing that sounds
+            # as if this one was logged.
+            self.summary.outcome = Outcome.AFTER_HOURS
+            self.state = State.FAREWELL
+            parts = [Prompt("after_hours_not_taken"), *self._office_opens()]
+            return self._play([*parts, Prompt("after_hours_other_ways")], barge_in=False)
         return self._invalid([Prompt("invalid_choice"), *self._menu_parts()])
 
     def _confirm_choice(self, key: str) -> list[Command]:
@@ -317,7 +431,9 @@ class CallFlow:
         return self._play(parts, barge_in=True)
 
     def _on_timeout(self, now: float) -> list[Command]:
-        if self.state not in (State.MENU, State.CONFIRM, State.RECENT_FAULT):
+        if self.state in ENTRY_STATES:
+            return self._entry_failed()
+        if self.state not in KEY_STATES:
             return []
         self._tries += 1
         if self._tries >= self.settings.tries:
@@ -330,24 +446,43 @@ class CallFlow:
         return self._ask_confirm(self.summary.priority)
 
     def _give_up(self) -> list[Command]:
-        outcome = Outcome.AFTER_HOURS if self.after_hours else Outcome.NO_CHOICE
+        outcome = Outcome.AFTER_HOURS if self.critical_only else Outcome.NO_CHOICE
         return self._farewell("no_choice", outcome)
 
-    def _on_recorded(self, reference: str) -> list[Command]:
+    def _on_recorded(self, event: FaultRecorded) -> list[Command]:
         if self.state is not State.RECORDING:
             raise IllegalEvent(f"FaultRecorded in state {self.state.value}")
-        self.summary.reference = reference
+        self.summary.reference = event.reference
         self.summary.outcome = Outcome.REPORTED
-        if self.settings.describe:
-            return self._invite_description()
-        return self._read_reference()
+        self._next_steps = self._next_steps_for(event)
+        self.state = State.FIRST_REFERENCE
+        parts: list[SpeechPart] = [Prompt("fault_logged"), Digits(event.reference)]
+        return self._play(parts, barge_in=False)
 
-    def _invite_description(self) -> list[Command]:
-        self.state = State.DESCRIBE_PROMPT
+    def _next_steps_for(self, event: FaultRecorded) -> list[SpeechPart]:
+        """What the caller is told will happen, from the fault as it was stored."""
         parts: list[SpeechPart] = []
-        if not self._adding_to_recent and self.summary.priority is Priority.CRITICAL:
-            parts.append(Prompt("engineer_paged"))
-        parts += [Prompt("describe_fault"), Tone()]
+        if self.summary.priority is Priority.CRITICAL:
+            parts.append(Prompt("engineer_paged" if event.engineer_called else "no_engineer_now"))
+        elif self.after_hours:
+            parts.append(Prompt("after_hours_logged"))
+        if event.acknowledge_by is not None and event.local_now is not None:
+            parts += [Prompt("acknowledge_by"), Moment(event.acknowledge_by, event.local_now)]
+        return parts
+
+    def _what_happens_next(self) -> list[Command]:
+        if self.settings.describe:
+            return self._invite_description(self._next_steps)
+        self.state = State.READING_REFERENCE
+        return self._play([*self._next_steps, *self._reference_again()], barge_in=False)
+
+    def _reference_again(self) -> list[SpeechPart]:
+        assert self.summary.reference is not None
+        return [Prompt("reference_again"), Digits(self.summary.reference), Prompt("goodbye")]
+
+    def _invite_description(self, before: list[SpeechPart] | None = None) -> list[Command]:
+        self.state = State.DESCRIBE_PROMPT
+        parts: list[SpeechPart] = [*(before or []), Prompt("describe_fault"), Tone()]
         return self._play(parts, barge_in=True)
 
     def _start_describing(self) -> list[Command]:
@@ -368,11 +503,8 @@ class CallFlow:
             self.summary.outcome = Outcome.UPDATED
             parts: list[SpeechPart] = [Prompt("description_added"), Digits(reference)]
         else:
-            parts = [Prompt("fault_logged"), Digits(reference)]
-            if self.summary.priority is Priority.CRITICAL and not self.settings.describe:
-                parts.append(Prompt("engineer_paged"))
-        parts += [Prompt("reference_again"), Digits(reference), Prompt("goodbye")]
-        return self._play(parts, barge_in=False)
+            parts = []
+        return self._play([*parts, *self._reference_again()], barge_in=False)
 
     def _on_not_recorded(self) -> list[Command]:
         if self.state is not State.RECORDING:

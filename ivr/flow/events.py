@@ -54,9 +54,19 @@ class TimerExpired:
 
 @dataclass(frozen=True)
 class FaultRecorded:
-    """The fault is committed to the database under this reference."""
+    """The fault is committed to the database under this reference.
+
+    `acknowledge_by` is its stored acknowledgement deadline and `local_now`
+    the moment of the commit, both in the caller's time zone, so the caller
+    can be told when to expect us. `engineer_called` is False for a fault
+    that pages when nobody can be paged right now: the caller is not told
+    an engineer is being called when none is.
+    """
 
     reference: str
+    acknowledge_by: datetime | None = None
+    local_now: datetime | None = None
+    engineer_called: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,19 @@ class RecordingStopped:
 
 
 @dataclass(frozen=True)
+class CredentialsChecked:
+    """The account number and PIN a caller typed were checked.
+
+    `customer` is None when they were not recognised (wrong, unknown or a
+    locked account: the caller is told only that they were not recognised).
+    `recent_reference` is that customer's open fault reported lately, if any.
+    """
+
+    customer: str | None
+    recent_reference: str | None = None
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller (or the network) ended the call."""
 
@@ -87,6 +110,7 @@ Event = (
     | FaultRecorded
     | FaultNotRecorded
     | RecordingStopped
+    | CredentialsChecked
     | HungUp
 )
 
@@ -127,6 +151,14 @@ class RecordFault:
 
 
 @dataclass(frozen=True)
+class CheckCredentials:
+    """Check this account number and PIN, then report CredentialsChecked."""
+
+    account: str
+    pin: str = field(repr=False)  # never in a log line
+
+
+@dataclass(frozen=True)
 class StartRecording:
     """Record what the caller says, for the fault with this reference.
 
@@ -154,6 +186,7 @@ Command = (
     | SetTimer
     | CancelTimer
     | RecordFault
+    | CheckCredentials
     | StartRecording
     | StopRecording
     | Hangup
@@ -168,3 +201,5 @@ class CallSummary:
     digits: list[str] = field(default_factory=list)
     priority: Priority | None = None
     reference: str | None = None
+    reference_heard: bool = False  # the reference's digits played to the end at least once
+    verified_by_pin: str | None = None  # the customer a PIN proved the caller to be

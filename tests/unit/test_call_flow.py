@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from ivr.domain import Outcome, Priority
-from ivr.flow.call_flow import CallFlow, FlowSettings, IllegalEvent, State
+from ivr.flow.call_flow import (
+    CallFlow,
+    FlowSettings,
+    IllegalEvent,
+    State,
+    UnknownCallers,
+)
 from ivr.flow.events import (
     Answered,
     CancelTimer,
@@ -52,6 +59,18 @@ def press(flow: CallFlow, keys: str, now: float = 1.0) -> list[object]:
     return out
 
 
+def recorded(flow: CallFlow, reference: str, now: float = 2.0, **event: object) -> list[object]:
+    """The fault is committed: the reference is read first, then what comes next."""
+    first = flow.handle(FaultRecorded(reference, **event), now)  # type: ignore[arg-type]
+    assert prompt_ids(first[-1]) == ["fault_logged"]
+    assert isinstance(first[-1], Play) and first[-1].parts[-1] == Digits(reference)
+    assert not first[-1].barge_in
+    assert flow.state is State.FIRST_REFERENCE and not flow.summary.reference_heard
+    commands = flow.handle(PlaybackFinished(), now + 1)
+    assert flow.summary.reference_heard
+    return list(commands)
+
+
 def confirm(flow: CallFlow) -> list[object]:
     """Press 1 during the read-back: the prompt stops (barge-in), then the record."""
     commands = press(flow, "1")
@@ -75,14 +94,15 @@ def test_critical_report_happy_path_records_before_reading_reference() -> None:
     assert commands == [RecordFault(Priority.CRITICAL)]
     # Nothing is said until the fault is committed.
     assert flow.state is State.RECORDING
-    commands = flow.handle(FaultRecorded("471203"), 2.0)
-    # The caller is told at once that an engineer is being called, then asked
-    # to describe the fault after the tone.
+    commands = recorded(flow, "471203")
+    # The reference first, then that an engineer is being called, then the
+    # invitation to describe the fault after the tone.
     assert prompt_ids(commands[0]) == ["engineer_paged", "describe_fault"]
     assert flow.handle(PlaybackFinished(), 4.0) == [StartRecording("471203", 120.0)]
     assert flow.handle(DigitPressed("#"), 9.0) == [StopRecording()]
     play = flow.handle(RecordingStopped("key", 5.0), 9.1)[0]
     assert isinstance(play, Play) and not play.barge_in
+    assert prompt_ids(play) == ["reference_again", "goodbye"]
     assert Digits("471203") in play.parts
     assert flow.handle(PlaybackFinished(), 19.0) == [Hangup()]
     assert flow.summary.outcome is Outcome.REPORTED
@@ -100,7 +120,7 @@ def test_each_priority_is_read_back(key: str, priority: Priority, prompt: str) -
     commands = press(flow, key)
     assert prompt in prompt_ids(commands[-1])
     assert confirm(flow) == [RecordFault(priority)]
-    play = flow.handle(FaultRecorded("123456"), 2.0)[0]
+    play = recorded(flow, "123456")[0]
     assert prompt_ids(play) == ["describe_fault"]
     assert isinstance(play, Play) and play.parts[-1] == Tone()
 
@@ -166,7 +186,7 @@ def test_cancelled_timer_that_fires_late_is_ignored() -> None:
 def test_keys_during_reference_are_ignored() -> None:
     flow, _ = answered_flow()
     press(flow, "31")
-    flow.handle(FaultRecorded("654321"), 2.0)
+    recorded(flow, "654321")
     press(flow, "#")  # skips the description
     assert flow.state is State.READING_REFERENCE
     assert press(flow, "5") == []
@@ -176,7 +196,7 @@ def test_keys_during_reference_are_ignored() -> None:
 def test_keys_other_than_hash_while_describing_are_part_of_the_recording() -> None:
     flow, _ = answered_flow()
     press(flow, "21")
-    flow.handle(FaultRecorded("654321"), 2.0)
+    recorded(flow, "654321")
     flow.handle(PlaybackFinished(), 3.0)
     assert press(flow, "5") == []
     assert flow.state is State.DESCRIBING
@@ -185,16 +205,16 @@ def test_keys_other_than_hash_while_describing_are_part_of_the_recording() -> No
 def test_silence_or_time_limit_ends_the_description() -> None:
     flow, _ = answered_flow()
     press(flow, "11")
-    flow.handle(FaultRecorded("654321"), 2.0)
+    recorded(flow, "654321")
     flow.handle(PlaybackFinished(), 3.0)
     play = flow.handle(RecordingStopped("silence", 7.0), 10.0)[0]
-    assert prompt_ids(play) == ["fault_logged", "reference_again", "goodbye"]
+    assert prompt_ids(play) == ["reference_again", "goodbye"]
 
 
 def test_hang_up_while_describing_keeps_the_fault_reported() -> None:
     flow, _ = answered_flow()
     press(flow, "31")
-    flow.handle(FaultRecorded("654321"), 2.0)
+    recorded(flow, "654321")
     flow.handle(PlaybackFinished(), 3.0)
     flow.handle(HungUp(), 5.0)
     assert flow.summary.outcome is Outcome.REPORTED
@@ -205,8 +225,8 @@ def test_without_descriptions_the_reference_follows_the_commit() -> None:
     flow.handle(Answered(verified=True), 0.0)
     press(flow, "3")
     confirm(flow)
-    play = flow.handle(FaultRecorded("471203"), 2.0)[0]
-    assert prompt_ids(play) == ["fault_logged", "engineer_paged", "reference_again", "goodbye"]
+    play = recorded(flow, "471203")[0]
+    assert prompt_ids(play) == ["engineer_paged", "reference_again", "goodbye"]
 
 
 def test_repeat_caller_adds_a_description_to_the_open_fault() -> None:
@@ -238,7 +258,7 @@ def test_repeat_caller_wrong_key_hears_the_choice_again() -> None:
 
 
 def test_unknown_caller_is_told_alternatives_and_no_fault_is_possible() -> None:
-    flow = CallFlow(SETTINGS)
+    flow = CallFlow(replace(SETTINGS, unknown_callers=UnknownCallers.REFUSE))
     commands = flow.handle(Answered(verified=False), 0.0)
     assert prompt_ids(commands[0]) == ["greeting", "unknown_caller"]
     assert press(flow, "3") == []
@@ -259,7 +279,7 @@ def test_hangup_mid_menu_is_abandoned_and_keeps_digits() -> None:
 def test_hangup_during_reference_stays_reported() -> None:
     flow, _ = answered_flow()
     press(flow, "21")
-    flow.handle(FaultRecorded("222333"), 2.0)
+    recorded(flow, "222333")
     press(flow, "#")
     flow.handle(HungUp(), 3.0)
     assert flow.summary.outcome is Outcome.REPORTED
@@ -287,8 +307,15 @@ def test_after_hours_offers_only_critical_and_says_when_office_opens() -> None:
         "after_hours_menu",
     ]
     commands = press(flow, "1")
-    assert prompt_ids(commands[-1]) == ["after_hours_goodbye"]
+    # Told plainly that it was not taken, when the office opens, and how else.
+    assert prompt_ids(commands[-1]) == [
+        "after_hours_not_taken",
+        "office_opens",
+        "after_hours_other_ways",
+    ]
+    assert Moment(opening, now) in commands[-1].parts  # type: ignore[attr-defined]
     assert flow.summary.outcome is Outcome.AFTER_HOURS
+    assert flow.summary.priority is None and flow.summary.reference is None
 
 
 def test_after_hours_critical_is_taken() -> None:
@@ -476,7 +503,7 @@ def test_keys_during_the_farewell_are_ignored() -> None:
 def test_keys_during_the_after_hours_goodbye_are_ignored() -> None:
     flow, _ = answered_flow(after_hours=True)
     play = press(flow, "2")[-1]
-    assert prompt_ids(play) == ["after_hours_goodbye"]
+    assert prompt_ids(play) == ["after_hours_not_taken", "after_hours_other_ways"]
     assert isinstance(play, Play) and not play.barge_in
     assert press(flow, "3") == []
     assert flow.summary.priority is None

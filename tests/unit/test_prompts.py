@@ -174,7 +174,7 @@ def pcm(data: bytes) -> np.ndarray:
 
 
 def test_the_flow_source_scan_finds_direct_and_indirect_ids() -> None:
-    assert {"greeting", "menu", "after_hours_goodbye", "priority_critical"} <= FLOW_IDS
+    assert {"greeting", "menu", "after_hours_not_taken", "priority_critical"} <= FLOW_IDS
     assert {"page_intro", "page_reminder_intro"} <= FLOW_IDS  # "a" if reminder else "b"
 
 
