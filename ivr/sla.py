@@ -20,15 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from ivr.flow.events import Priority
-
-if TYPE_CHECKING:
-    from ivr.config import HoursConfig
 
 # A calendar with no working day for this long is misconfigured; stop rather
 # than loop for ever looking for the next opening.
@@ -86,16 +82,6 @@ class BusinessCalendar:
                 f"holiday_region must be COUNTRY or COUNTRY-SUBDIV (e.g. 'GB-ENG'), "
                 f"got {self.holiday_region!r}"
             )
-
-    @classmethod
-    def from_config(cls, hours: HoursConfig, tz: ZoneInfo) -> BusinessCalendar:
-        return cls(
-            tz=tz,
-            open=hours.open,
-            close=hours.close,
-            holiday_region=hours.holidays,
-            days=hours.days,
-        )
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:

@@ -124,7 +124,7 @@ def test_stages_on_different_clocks_are_not_compared(tmp_path: Path) -> None:
 def test_working_week(tmp_path: Path, text: str, days: set[int]) -> None:
     config = load_config(write(tmp_path, f"[hours]\ndays = {text}\n"))
     assert config.hours.days == days
-    calendar = BusinessCalendar.from_config(config.hours, config.timezone)
+    calendar = config.hours.calendar(config.timezone)
     assert calendar.days == days
 
 
@@ -136,7 +136,7 @@ HIGH = "[sla]\nhigh = "
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[sla]\nurgent = ack 1 clock", "[sla] urgent: not a priority; the keys are standard"),
+        ("[sla]\nurgent = ack 1 clock", "[sla] urgent: unknown priority; expected one of critical"),
         (HIGH + "ack 5 core, respond 8 core", "[sla] high: no resolve given; expected ack"),
         (HIGH + "respond 8 core", "[sla] high: no acknowledge or resolve given"),
         (HIGH + "ack 5 core, ack 6 core", "[sla] high: acknowledge is given twice"),
