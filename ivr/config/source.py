@@ -9,6 +9,7 @@ file in one pass.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import difflib
 import re
@@ -30,7 +31,7 @@ class Problem:
     """One mistake, located so that an operator can go straight to it."""
 
     file: Path
-    line: int | None
+    line: int | None  # None or 0: not on a line (a setting from the environment)
     setting: str  # "[general] max_calls", "[gaurd]", or "" for the file as a whole
     message: str
 
@@ -182,11 +183,12 @@ class Source:
 
 def _syntax(exc: configparser.Error) -> tuple[int | None, str, str]:
     """Where configparser stopped and why, in this module's words."""
-    if isinstance(exc, configparser.ParsingError):
-        line, text = exc.errors[0]
-        return line, "", f"cannot read {text.strip()!r}; expected KEY = VALUE or [SECTION]"
     if isinstance(exc, configparser.MissingSectionHeaderError):
         return exc.lineno, "", "a setting before any [SECTION]"
+    if isinstance(exc, configparser.ParsingError):
+        line, shown = exc.errors[0]  # the line as repr() shows it
+        written = ast.literal_eval(shown).strip()
+        return line, "", f"cannot read {written!r}; expected KEY = VALUE or [SECTION]"
     if isinstance(exc, configparser.DuplicateOptionError):
         return exc.lineno, f"[{exc.section}] {exc.option}", "given twice in this section"
     if isinstance(exc, configparser.DuplicateSectionError):
@@ -276,7 +278,7 @@ class Section:
             self.problem(file_key, f"give {key} or {file_key}, not both")
         from_env = self.source.environ.get(env, "").strip()
         if from_env:
-            return from_env, f"${env}", None
+            return from_env, f"${env}", 0
         if file_name is None:
             return inline, f"line {line}", line
         path = Path(file_name).expanduser()
