@@ -28,7 +28,7 @@ from ivr.config.model import (
     WebConfig,
 )
 from ivr.config.paging import page_call, paging_policy
-from ivr.config.source import ConfigError, Invalid, Section, Setting, Source
+from ivr.config.source import ConfigError, Invalid, Section, Setting, Source, resolve_path
 from ivr.config.values import boolean, decimal, host_port, text, whole, yes_no
 from ivr.store.db import check_database_url
 
@@ -44,11 +44,8 @@ class LoadedConfig(NamedTuple):
 
 
 def _path(base: Path) -> Callable[[str], Path]:
-    """A path; a relative one is relative to `base` (the file's directory), not the cwd."""
-
     def parse(raw: str) -> Path:
-        path = Path(raw).expanduser()
-        return path if path.is_absolute() else base / path
+        return resolve_path(base, raw)
 
     return parse
 

@@ -65,6 +65,12 @@ class Setting(NamedTuple):
     origin: str  # "line 12", "default", "$IVR_TRUNK_PASSWORD", "file /etc/ivr/pw (line 14)"
 
 
+def resolve_path(base: Path, raw: str) -> Path:
+    """A path from sip.conf: a relative one is relative to `base`, never to the cwd."""
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path
+
+
 _SECTION_LINE = re.compile(r"\[(?P<name>[^]]+)\]")
 _KEY_LINE = re.compile(r"(?P<key>[^=:\s][^=:]*?)\s*[=:]")
 
@@ -281,11 +287,10 @@ class Section:
             return from_env, f"${env}", 0
         if file_name is None:
             return inline, f"line {line}", line
-        path = Path(file_name).expanduser()
-        path = path if path.is_absolute() else self.source.base / path
+        path = resolve_path(self.source.base, file_name)
         file_line = self.source.line(self.name, file_key)
         try:
-            value = path.read_text(encoding="utf-8").strip()
+            value = path.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             self.problem(file_key, f"cannot read {path}: {reason}")
