@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.callers import InvalidNumber, normalise_number
 from ivr.config.calendar import core_hours, sla_rules
 from ivr.config.model import (
     DEFAULT_SCANNER_USER_AGENTS,
@@ -53,6 +54,13 @@ def _path(base: Path) -> Callable[[str], Path]:
 def _show_host_port(value: tuple[str, int]) -> str:
     host, port = value
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _phone_number(raw: str) -> str:
+    try:
+        return normalise_number(raw)
+    except InvalidNumber as exc:
+        raise Invalid(str(exc)) from None
 
 
 def _timezone(raw: str) -> ZoneInfo:
@@ -201,7 +209,7 @@ def _config(source: Source) -> Config:
     base = source.base
     general = source.section("general")
     host, port = general.get("listen", "127.0.0.1:5060", host_port, show=_show_host_port)
-    public_number = general.get("public_number", Config().public_number, text)
+    public_number = general.get("public_number", Config().public_number, _phone_number)
     data_dir = general.get("data_dir", "var", _path(base), show=str)
     database_url = general.get(
         "database",

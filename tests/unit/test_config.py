@@ -22,6 +22,7 @@ def test_the_example_loads_and_stays_on_loopback() -> None:
     assert config.listen_host == "127.0.0.1"
     assert config.trunk.registrar is None
     assert config.max_calls <= MAX_INBOUND_CALLS
+    assert config.public_number == "+442033551151"
 
 
 def test_relative_sqlite_path_is_relative_to_the_file(tmp_path: Path) -> None:
@@ -142,6 +143,7 @@ def test_a_sqlite_file_in_the_data_directory_may_come_first(tmp_path: Path) -> N
         ("[guard]\nban_seconds = 99999999999999", "[guard] ban_seconds: must be from 1 to"),
         ("[web]\nsession_hours = 0", "[web] session_hours: must be from 0.1 to 720 hours"),
         ("[hours]\nopen = 9am", "[hours] open: expected HH:MM, got '9am'"),
+        ("[general]\npublic_number = 12", "[general] public_number: "),
         ("[hours]\nclose = 08:00", "[hours] close: must be after open (09:00)"),
     ],
 )
