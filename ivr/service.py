@@ -18,7 +18,6 @@ from ivr.prompts import PromptError, PromptLibrary
 from ivr.session import CallSession, SessionDeps
 from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
 from ivr.sip.guard import Guard
-from ivr.sla import BusinessCalendar
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
 from ivr.store.outages import list_outages
@@ -41,7 +40,7 @@ class FaultLineService:
         self.config = config
         self.clock = clock
         self.db = Database(config.database_url)
-        self.calendar = BusinessCalendar.from_config(config.hours, config.timezone)
+        self.calendar = config.hours.calendar(config.timezone)
         self.prompts = PromptLibrary(config.prompts, config.support)
         self.engine = SipEngine(
             EngineSettings(

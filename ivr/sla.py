@@ -20,15 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from ivr.domain import Priority
-
-if TYPE_CHECKING:
-    from ivr.config import HoursConfig
 
 # A calendar with no working day for this long is misconfigured; stop rather
 # than loop for ever looking for the next opening.
@@ -36,7 +32,7 @@ _MAX_CLOSED_DAYS = 3660
 
 # Working days as date.weekday() numbers: Monday is 0, Sunday 6.
 ALL_DAYS = frozenset(range(7))
-WEEKDAYS = frozenset(range(5))
+MONDAY_TO_FRIDAY = frozenset(range(5))
 
 _REGION = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z0-9]+))?$")
 
@@ -70,7 +66,7 @@ class BusinessCalendar:
     open: time = time(9, 0)
     close: time = time(17, 0)
     holiday_region: str = "GB-ENG"
-    days: frozenset[int] = WEEKDAYS
+    days: frozenset[int] = MONDAY_TO_FRIDAY
 
     def __post_init__(self) -> None:
         if not self.days or not self.days <= ALL_DAYS:
@@ -86,16 +82,6 @@ class BusinessCalendar:
                 f"holiday_region must be COUNTRY or COUNTRY-SUBDIV (e.g. 'GB-ENG'), "
                 f"got {self.holiday_region!r}"
             )
-
-    @classmethod
-    def from_config(cls, hours: HoursConfig, tz: ZoneInfo) -> BusinessCalendar:
-        return cls(
-            tz=tz,
-            open=hours.open,
-            close=hours.close,
-            holiday_region=hours.holidays,
-            days=hours.days,
-        )
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:

@@ -44,6 +44,7 @@ def _register() -> None:
     from ivr.admin import (
         admins_cli,
         calls_cli,
+        config_cli,
         db_cli,
         engineers_cli,
         faults_cli,
@@ -73,6 +74,7 @@ def _register() -> None:
         admins_cli.admins,
         web_cli.web,
         db_cli.db,
+        config_cli.config,
     ):
         main.add_command(command)
 

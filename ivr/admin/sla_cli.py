@@ -14,7 +14,7 @@ import click
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.domain import Priority
-from ivr.sla import BusinessCalendar, deadlines
+from ivr.sla import deadlines
 from ivr.sla_report import Month, sla_report
 from ivr.store.faults import fault_times, list_faults
 
@@ -46,7 +46,7 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
     reported_at = parse_instant(reported_at_text, tz, "'--reported-at'")
     level = Priority(priority.lower())
     try:
-        calendar = BusinessCalendar.from_config(app.config.hours, tz)
+        calendar = app.config.hours.calendar(tz)
         result = deadlines(level, reported_at, calendar, app.config.sla)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -15,11 +15,10 @@ no step is dialled twice: a step that was interrupted is finished as
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from ivr.config import ConfigError
 from ivr.domain import Priority
 
 TargetKind: TypeAlias = Literal["oncall", "next"]
@@ -190,99 +189,3 @@ def target_for(level: Level, chain: Sequence[str], attempt: int = 0) -> str | No
         return chain[1] if len(chain) > 1 else None
     names = level.targets
     return names[attempt % len(names)]
-
-
-# ---- sip.conf [paging] ------------------------------------------------------------
-
-_BOOLEANS = {"1": True, "yes": True, "true": True, "on": True}
-_BOOLEANS.update({"0": False, "no": False, "false": False, "off": False})
-
-
-def _parse_level(text: str, position: int) -> Level:
-    where = f"[paging] levels: level {position} ({text!r})"
-    who, *numbers = (part.strip() for part in text.split(":"))
-    if len(numbers) > 4:
-        raise ConfigError(f"{where}: expected WHO:RING:ATTEMPTS:RETRY:WAIT, got too many fields")
-    targets: Targets
-    if who == "oncall":
-        targets = "oncall"
-    elif who == "next":
-        targets = "next"
-    elif who.startswith("name="):
-        targets = tuple(name.strip() for name in who[len("name=") :].split("|"))
-        if not all(targets):
-            raise ConfigError(f"{where}: name= needs engineer names separated by |")
-    else:
-        raise ConfigError(f"{where}: who must be oncall, next or name=NAME|NAME, got {who!r}")
-    values = [
-        DEFAULT_RING_SECONDS,
-        DEFAULT_ATTEMPTS,
-        DEFAULT_RETRY_DELAY_SECONDS,
-        DEFAULT_WAIT_BEFORE_NEXT_SECONDS,
-    ]
-    for index, raw in enumerate(numbers):
-        try:
-            values[index] = int(raw)
-        except ValueError:
-            raise ConfigError(f"{where}: {raw!r} is not a whole number") from None
-    try:
-        return Level(targets, *values)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def policy_from_config(section: Mapping[str, str]) -> Policy:
-    """Build the policy from a sip.conf `[paging]` section; absent keys take defaults.
-
-    levels     = WHO[:RING[:ATTEMPTS[:RETRY[:WAIT]]]], ... (comma or newline separated)
-                 WHO is oncall, next or name=NAME|NAME
-    repeats    = how many times the whole ladder is walked (at least 1)
-    priorities = comma-separated fault priorities that page, or none
-    ack_timeout = yes/no
-    """
-    defaults = Policy()
-
-    def value(key: str) -> str | None:
-        raw = section.get(key)
-        return raw.strip() if raw is not None and raw.strip() else None
-
-    levels = defaults.levels
-    raw_levels = value("levels")
-    if raw_levels is not None:
-        items = [item.strip() for item in raw_levels.replace("\n", ",").split(",")]
-        levels = tuple(_parse_level(item, i + 1) for i, item in enumerate(i for i in items if i))
-        if not levels:
-            raise ConfigError("[paging] levels: at least one level is needed")
-
-    repeats = defaults.repeats
-    raw_repeats = value("repeats")
-    if raw_repeats is not None:
-        try:
-            repeats = int(raw_repeats)
-        except ValueError:
-            raise ConfigError(f"[paging] repeats: {raw_repeats!r} is not a whole number") from None
-        if repeats < 1:
-            raise ConfigError("[paging] repeats: must be at least 1")
-
-    priorities = defaults.priorities
-    raw_priorities = value("priorities")
-    if raw_priorities is not None:
-        names = {p.strip().lower() for p in raw_priorities.split(",") if p.strip()}
-        names.discard("none")  # "none" turns paging off without deleting the levels
-        known = {p.value for p in Priority}
-        unknown = names - known
-        if unknown:
-            raise ConfigError(
-                f"[paging] priorities: unknown {', '.join(sorted(unknown))} "
-                f"(choose from {', '.join(p.value for p in Priority)})"
-            )
-        priorities = frozenset(names)
-
-    ack_timeout = defaults.ack_timeout
-    raw_ack = value("ack_timeout")
-    if raw_ack is not None:
-        if raw_ack.lower() not in _BOOLEANS:
-            raise ConfigError(f"[paging] ack_timeout: expected yes or no, got {raw_ack!r}")
-        ack_timeout = _BOOLEANS[raw_ack.lower()]
-
-    return Policy(levels=levels, repeats=repeats, priorities=priorities, ack_timeout=ack_timeout)

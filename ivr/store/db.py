@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.store import migrations
@@ -23,6 +24,42 @@ __all__ = ["Conflict", "Database", "Session"]
 
 class Conflict(RuntimeError):
     """A unique row another writer committed first (e.g. the same fault reference)."""
+
+
+class DatabaseUrl(NamedTuple):
+    """What sip.conf needs to know of a database URL, without touching the database."""
+
+    masked: str  # the URL with its password hidden, for display
+    sqlite_path: Path | None  # the SQLite file, or None for a server or an in-memory database
+
+
+def check_database_url(url: str) -> DatabaseUrl:
+    """Parse `url` as the engine will, so a mistake is refused when sip.conf is
+    loaded rather than as a traceback from the first command that opens it.
+
+    Raises ValueError saying what is wrong: a URL that does not parse, an
+    unknown kind of database, or a driver that is not installed.
+    """
+    expected = "expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/NAME"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The URL itself is not repeated: it may hold a password.
+        raise ValueError(f"cannot read it as a database URL; {expected}") from None
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown kind of database {parsed.drivername!r}; {expected}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        raise ValueError(f"the driver for {parsed.drivername} is not installed ({exc})") from None
+    database = parsed.database
+    in_file = parsed.get_backend_name() == "sqlite" and database and database != ":memory:"
+    return DatabaseUrl(
+        masked=parsed.render_as_string(hide_password=True),
+        sqlite_path=Path(database) if in_file and database else None,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

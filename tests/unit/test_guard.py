@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import ConfigError, GuardConfig, config_from_parser
+from ivr.config import ConfigError, GuardConfig, load_config
 from ivr.sip.guard import (
     Guard,
     chain_name,
@@ -195,25 +195,26 @@ def test_an_empty_scanner_list_installs_no_string_rules() -> None:
 # ---- sip.conf [guard] ----------------------------------------------------------------------
 
 
-def parse(text: str) -> GuardConfig:
-    parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
-    parser.read_string(text)
-    return config_from_parser(parser, Path("/tmp")).guard
+def parse(tmp_path: Path, text: str) -> GuardConfig:
+    path = tmp_path / "sip.conf"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path).guard
 
 
-def test_guard_defaults_are_on() -> None:
-    assert parse("") == GuardConfig()
+def test_guard_defaults_are_on(tmp_path: Path) -> None:
+    assert parse(tmp_path, "") == GuardConfig()
     assert GuardConfig().enabled
     assert "friendly-scanner" in GuardConfig().scanner_user_agents
 
 
-def test_guard_settings_are_read() -> None:
+def test_guard_settings_are_read(tmp_path: Path) -> None:
     config = parse(
+        tmp_path,
         "[guard]\nenabled = no\nrequests_per_second = 5\nburst = 8\nban_seconds = 300\n"
         "scanner_user_agents = evil-scan , other\n"
     )
     assert config == GuardConfig(False, 5, 8, 300, ("evil-scan", "other"))
-    assert parse("[guard]\nscanner_user_agents =\n").scanner_user_agents == ()
+    assert parse(tmp_path, "[guard]\nscanner_user_agents =\n").scanner_user_agents == ()
 
 
 @pytest.mark.parametrize(
@@ -226,9 +227,9 @@ def test_guard_settings_are_read() -> None:
         ('[guard]\nscanner_user_agents = "quoted"\n', "scanner_user_agents"),
     ],
 )
-def test_bad_guard_settings_name_the_key(text: str, message: str) -> None:
+def test_bad_guard_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse(text)
+        parse(tmp_path, text)
 
 
 def test_the_example_config_documents_the_guard() -> None:
@@ -242,4 +243,4 @@ def test_the_example_config_documents_the_guard() -> None:
         "ban_seconds",
         "scanner_user_agents",
     }
-    assert config_from_parser(parser, example.parent).guard == GuardConfig()
+    assert load_config(example).guard == GuardConfig()

@@ -1,13 +1,9 @@
-"""The escalation state machine, driven by hand, and the [paging] section of sip.conf."""
+"""The escalation state machine, driven by hand (sip.conf [paging]: test_config_paging.py)."""
 
 from __future__ import annotations
 
-import configparser
-from pathlib import Path
-
 import pytest
 
-from ivr.config import Config, ConfigError, config_from_parser
 from ivr.paging.policy import (
     Acknowledged,
     AttemptResult,
@@ -19,7 +15,6 @@ from ivr.paging.policy import (
     Step,
     after,
     first_step,
-    policy_from_config,
     target_for,
 )
 
@@ -172,67 +167,3 @@ def test_target_for_each_kind() -> None:
 def test_target_for_missing_people_is_none() -> None:
     assert target_for(Level("oncall"), []) is None
     assert target_for(Level("next"), ["Alice"]) is None
-
-
-# ---- sip.conf [paging] ----------------------------------------------------------------
-
-
-def test_policy_from_config_full() -> None:
-    policy = policy_from_config(
-        {
-            "levels": "oncall:30:2:60:0, next:20:1:0:120, name=Alice|Bob:45:1:0:0",
-            "repeats": "3",
-            "priorities": "critical, High",
-            "ack_timeout": "no",
-        }
-    )
-    assert policy.levels == (
-        Level("oncall", 30, 2, 60, 0),
-        Level("next", 20, 1, 0, 120),
-        Level(("Alice", "Bob"), 45, 1, 0, 0),
-    )
-    assert policy.repeats == 3
-    assert policy.priorities == frozenset({"critical", "high"})
-    assert policy.ack_timeout is False
-
-
-def test_policy_from_config_defaults_and_short_levels() -> None:
-    assert policy_from_config({}) == Policy()
-    policy = policy_from_config({"levels": "oncall\n next:45", "priorities": "none"})
-    assert policy.levels == (Level("oncall"), Level("next", ring_seconds=45))
-    assert policy.priorities == frozenset()
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("levels", "everyone:30", "who must be"),
-        ("levels", "oncall:thirty", "not a whole number"),
-        ("levels", "oncall:30:0", "attempts must be at least 1"),
-        ("levels", "oncall:30:1:1:1:1", "too many fields"),
-        ("levels", "name=:30", "name= needs"),
-        ("levels", ",", "at least one level"),
-        ("repeats", "0", "at least 1"),
-        ("repeats", "twice", "not a whole number"),
-        ("priorities", "urgent", "unknown urgent"),
-        ("ack_timeout", "maybe", "yes or no"),
-    ],
-)
-def test_policy_from_config_errors_name_the_key(key: str, value: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=rf"\[paging\] {key}.*{message}"):
-        policy_from_config({key: value})
-
-
-def test_config_carries_the_policy(tmp_path: Path) -> None:
-    assert Config().paging == Policy()
-    parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
-    parser.read_string("[paging]\nlevels = oncall:10:1 ; just one\nrepeats = 1\n")
-    config = config_from_parser(parser, tmp_path)
-    assert config.paging == Policy(levels=(Level("oncall", 10, 1),), repeats=1)
-
-
-def test_example_config_parses() -> None:
-    from ivr.config import load_config
-
-    example = Path(__file__).resolve().parents[2] / "sip.conf.example"
-    assert load_config(example).paging == Policy()

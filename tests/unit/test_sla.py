@@ -427,8 +427,8 @@ def test_core_hours_between(a: datetime, b: datetime, expected: float) -> None:
 # ---- calendar configuration ------------------------------------------------------
 
 
-def test_from_config_uses_configured_hours() -> None:
-    cal = BusinessCalendar.from_config(HoursConfig(open=time(8, 0), close=time(18, 0)), LONDON)
+def test_configured_hours_make_the_calendar() -> None:
+    cal = HoursConfig(open=time(8, 0), close=time(18, 0)).calendar(LONDON)
     assert cal.is_open(local(2026, 11, 2, 8, 0))
     assert cal.is_open(local(2026, 11, 2, 17, 30))
     assert not cal.is_open(local(2026, 11, 2, 18, 0))
@@ -436,7 +436,7 @@ def test_from_config_uses_configured_hours() -> None:
 
 def test_working_days_are_configurable() -> None:
     # Sunday to Thursday: Friday and Saturday are closed.
-    cal = BusinessCalendar.from_config(HoursConfig(days=frozenset({6, 0, 1, 2, 3})), LONDON)
+    cal = HoursConfig(days=frozenset({6, 0, 1, 2, 3})).calendar(LONDON)
     assert cal.is_open(local(2026, 11, 8, 12, 0))  # Sunday
     assert not cal.is_open(local(2026, 11, 6, 12, 0))  # Friday
     assert cal.next_opening(local(2026, 11, 5, 17, 0)) == local(2026, 11, 8, 9, 0)

@@ -12,7 +12,7 @@ from ivr.config import ConfigError, load_config
 from ivr.db_writer import DbWriter, NewCall
 from ivr.domain import Priority
 from ivr.paging.policy import Policy
-from ivr.sla import DEFAULT_SLA_RULES, WEEKDAYS, BusinessCalendar, Clock, SlaRule, Target
+from ivr.sla import DEFAULT_SLA_RULES, MONDAY_TO_FRIDAY, BusinessCalendar, Clock, SlaRule, Target
 from ivr.store.db import Database
 from ivr.store.models import Fault
 
@@ -37,7 +37,7 @@ def sla(tmp_path: Path, **lines: str) -> Path:
 def test_without_the_sections_the_published_sla_is_in_force(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[general]\n"))
     assert config.sla == DEFAULT_SLA_RULES
-    assert config.hours.days == WEEKDAYS == frozenset({MON, TUE, WED, THU, FRI})
+    assert config.hours.days == MONDAY_TO_FRIDAY == frozenset({MON, TUE, WED, THU, FRI})
 
 
 def test_the_published_sla_as_data() -> None:
@@ -57,13 +57,13 @@ def test_the_published_sla_as_data() -> None:
 def test_the_example_spells_out_the_defaults() -> None:
     config = load_config(REPO / "sip.conf.example")
     assert config.sla == DEFAULT_SLA_RULES
-    assert config.hours.days == WEEKDAYS
+    assert config.hours.days == MONDAY_TO_FRIDAY
 
 
 def test_an_empty_section_or_value_keeps_the_defaults(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "[sla]\n")).sla == DEFAULT_SLA_RULES
     assert load_config(sla(tmp_path, high="")).sla == DEFAULT_SLA_RULES
-    assert load_config(write(tmp_path, "[hours]\ndays =\n")).hours.days == WEEKDAYS
+    assert load_config(write(tmp_path, "[hours]\ndays =\n")).hours.days == MONDAY_TO_FRIDAY
 
 
 # ---- changed targets ----------------------------------------------------------------------
@@ -124,7 +124,7 @@ def test_stages_on_different_clocks_are_not_compared(tmp_path: Path) -> None:
 def test_working_week(tmp_path: Path, text: str, days: set[int]) -> None:
     config = load_config(write(tmp_path, f"[hours]\ndays = {text}\n"))
     assert config.hours.days == days
-    calendar = BusinessCalendar.from_config(config.hours, config.timezone)
+    calendar = config.hours.calendar(config.timezone)
     assert calendar.days == days
 
 
@@ -136,7 +136,7 @@ HIGH = "[sla]\nhigh = "
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[sla]\nurgent = ack 1 clock", "[sla] urgent: not a priority; the keys are standard"),
+        ("[sla]\nurgent = ack 1 clock", "[sla] urgent: unknown priority; expected one of critical"),
         (HIGH + "ack 5 core, respond 8 core", "[sla] high: no resolve given; expected ack"),
         (HIGH + "respond 8 core", "[sla] high: no acknowledge or resolve given"),
         (HIGH + "ack 5 core, ack 6 core", "[sla] high: acknowledge is given twice"),

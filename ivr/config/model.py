@@ -1,0 +1,151 @@
+"""The settings sip.conf gives the service, as typed values with their defaults.
+
+Building them from the file is `ivr.config.load`'s job; these classes only
+hold the result, so that tests and the service can make one by hand.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ivr.paging.policy import Policy
+from ivr.sla import DEFAULT_SLA_RULES, MONDAY_TO_FRIDAY, BusinessCalendar, SlaRules
+
+# The SIP engine has 255 call lines per user agent; inbound calls may use at
+# most this many, so that page calls always find a free line.
+MAX_INBOUND_CALLS = 240
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    registrar: str | None = None
+    username: str = ""
+    password: str = ""
+    trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    require_trusted_source: bool = False
+
+    def is_trusted(self, address: str | None) -> bool:
+        """Whether a request from this source address may assert identity."""
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted_networks)
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    language: str = "en-GB"
+    voice: str = "gmw/en-gb-x-rp"
+    rate: int = 165
+    volume: float = 1.0
+    catalogue_dir: Path = Path("prompts")
+    cache_dir: Path = Path("var/prompt-cache")
+    recorded_dir: Path = Path("prompts/recorded")
+
+
+@dataclass(frozen=True)
+class MenuConfig:
+    first_digit_timeout: float = 10.0
+    tries: int = 3
+    recent_fault_minutes: float = 60.0
+    inband_dtmf: bool = True
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """The caller's spoken description of a fault."""
+
+    enabled: bool = True
+    directory: Path = Path("var/recordings")
+    max_seconds: float = 120.0
+    silence_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class HoursConfig:
+    open: time = time(9, 0)
+    close: time = time(17, 0)
+    holidays: str = "GB-ENG"
+    # Working days as date.weekday() numbers, Monday 0: Monday to Friday.
+    days: frozenset[int] = MONDAY_TO_FRIDAY
+
+    def calendar(self, tz: ZoneInfo) -> BusinessCalendar:
+        """The business calendar these hours describe in the service's time zone."""
+        return BusinessCalendar(
+            tz=tz, open=self.open, close=self.close, holiday_region=self.holidays, days=self.days
+        )
+
+
+@dataclass(frozen=True)
+class PageCallConfig:
+    """How a page call sounds: how often the message is said, how long to wait for a key."""
+
+    message_plays: int = 3
+    key_timeout: float = 5.0
+    # How long a node holds a page it is calling for; None: the longest ring
+    # plus a margin (ivr.paging.scheduler). After a node dies, another node
+    # takes its page over once the lease has run out.
+    lease_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    ticket: str = "open a support ticket on the CLI SECURE customer portal"
+    email: str = "support at clisecure dot co dot uk"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The admin web page (`ivr web`): where it listens and how sign-ins last."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    session_hours: float = 8.0
+    secret_key_file: Path = Path("var/web-secret.key")
+    metrics: bool = True
+    secure_cookies: bool = False
+
+
+DEFAULT_SCANNER_USER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent")
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """Flood and scanner guard on the SIP port (ivr/sip/guard.py)."""
+
+    enabled: bool = True
+    requests_per_second: int = 20
+    burst: int = 40
+    ban_seconds: int = 60
+    scanner_user_agents: tuple[str, ...] = DEFAULT_SCANNER_USER_AGENTS
+
+
+@dataclass(frozen=True)
+class Config:
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 5060
+    public_number: str = "+442033551151"
+    database_url: str = "sqlite:///var/faultline.db"
+    data_dir: Path = Path("var")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    max_calls: int = 200
+    rtp_timeout: int = 60
+    trunk: TrunkConfig = field(default_factory=TrunkConfig)
+    prompts: PromptConfig = field(default_factory=PromptConfig)
+    menu: MenuConfig = field(default_factory=MenuConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    hours: HoursConfig = field(default_factory=HoursConfig)
+    support: SupportConfig = field(default_factory=SupportConfig)
+    paging: Policy = field(default_factory=Policy)
+    web: WebConfig = field(default_factory=WebConfig)
+    page_call: PageCallConfig = field(default_factory=PageCallConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
+    # The SLA targets per priority ([sla]); the published SLA unless configured.
+    sla: SlaRules = field(default_factory=lambda: DEFAULT_SLA_RULES)
