@@ -18,7 +18,6 @@ from ivr.admin.web.auth import (
 )
 from ivr.admin.web.charts import Series, grouped_stacked, nice_ceiling
 from ivr.admin.web.metrics import Family, Sample, histogram, render
-from ivr.admin.web.queries import Cursor
 from ivr.admin.web.reports import (
     MET,
     MISSED,
@@ -30,6 +29,7 @@ from ivr.admin.web.reports import (
 )
 from ivr.config import ConfigError, load_config
 from ivr.store.admins import hash_password, verify_password
+from ivr.store.call_log import Cursor
 
 LONDON = ZoneInfo("Europe/London")
 T = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

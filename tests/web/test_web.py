@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from ivr.admin.web.app import OUTCOME_SERIES, create_app
+from ivr.admin.web.app import create_app
+from ivr.admin.web.views.reports import OUTCOME_SERIES
 from ivr.config import Config
 from ivr.flow.events import Outcome
 from ivr.store.admins import set_password
