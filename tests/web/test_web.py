@@ -405,6 +405,23 @@ def test_call_log_rejects_bad_filters_clearly(admin: TestClient) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "why"),
+    [
+        ("since", "2026-10-25T01:30", "happens twice"),
+        ("until", "2026-03-29 01:30", "does not exist"),
+    ],
+)
+def test_call_log_refuses_a_local_time_the_clock_change_makes_ambiguous(
+    admin: TestClient, field: str, typed: str, why: str
+) -> None:
+    """The web takes local times by the CLI's rule: never a guess an hour either way."""
+    response = admin.get("/calls", params={field: typed})
+    assert response.status_code == 400
+    assert f"{why} in Europe/London (clock change); give an explicit UTC offset" in response.text
+    assert admin.get("/calls", params={field: typed + "+01:00"}).status_code == 200
+
+
 def test_call_log_pages_by_keyset_without_gaps_or_repeats(admin: TestClient, db: Database) -> None:
     with db.sessions() as session:
         everything = session.scalars(

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ivr.admin.web.site import Site, View, page
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Outcome, Priority
+from ivr.localtime import ClockChange, NotADateTime, parse_local
 from ivr.store.call_log import (
     CallPage,
     Cursor,
@@ -30,10 +31,11 @@ PAGE_SIZE = 50
 
 def _instant(text: str, tz: ZoneInfo, name: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parse_local(text, tz)
+    except NotADateTime:
         raise ValueError(f"{name}: {text!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    except ClockChange as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def call_log(site: Site, view: View) -> StarletteResponse:
