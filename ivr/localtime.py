@@ -20,6 +20,10 @@ class NotADateTime(LocalTimeError):
     """The text is not ISO 8601 at all."""
 
 
+class OutOfRange(LocalTimeError):
+    """The instant exists only in its own zone: in UTC it falls outside years 1 to 9999."""
+
+
 class ClockChange(LocalTimeError):
     """The local time does not exist or happens twice in the zone; the message says which."""
 
@@ -31,10 +35,19 @@ def parse_local(value: str, tz: ZoneInfo) -> datetime:
     except ValueError:
         raise NotADateTime(f"{value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is not None:
-        return parsed
+        return _storable(parsed, value)
     first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
     if first.utcoffset() != second.utcoffset():
         skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
         why = "does not exist" if skipped else "happens twice"
         raise ClockChange(f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset")
-    return first
+    return _storable(first, value)
+
+
+def _storable(moment: datetime, value: str) -> datetime:
+    """`moment` if it can be written as UTC, which is how every instant is stored."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(f"{value} is out of range (years 1 to 9999 in UTC)") from None
+    return moment

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ivr.localtime import ClockChange, NotADateTime, parse_local
+from ivr.localtime import LocalTimeError, NotADateTime, parse_local
 
 
 def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
@@ -20,7 +20,7 @@ def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
             "2026-11-24T15:30+00:00)",
             param_hint=param_hint,
         ) from None
-    except ClockChange as exc:
+    except LocalTimeError as exc:
         raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 

@@ -19,6 +19,17 @@ from sqlalchemy.orm import Session
 from ivr.store.calls import CallFilter, filtered_calls
 from ivr.store.models import CallRecord, Fault, Recording
 
+# The largest row id either database can hold (SQLite INTEGER, PostgreSQL
+# BIGINT). A larger number names no row; bound into a query it would make
+# the driver raise rather than find nothing.
+ROW_ID_MAX = 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
+class PositionOutOfRange(ValueError):
+    """A call log position in the right form that no row could ever have."""
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -36,8 +47,9 @@ class Cursor:
         micros, sep, row = text.partition("-")
         if not sep or not micros.isdigit() or not row.isdigit():
             raise ValueError(f"{text!r} is not a call log position")
-        instant = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
-        return cls(instant, int(row))
+        if int(micros) > _LATEST_MICROS or int(row) > ROW_ID_MAX:
+            raise PositionOutOfRange(f"{text!r} is beyond any call in the log")
+        return cls(_EPOCH + timedelta(microseconds=int(micros)), int(row))
 
     @classmethod
     def of(cls, call: CallRecord) -> Cursor:
@@ -96,11 +108,11 @@ def call_log_page(
 
 
 def find_call(session: Session, call_id: int) -> CallRecord | None:
-    return session.get(CallRecord, call_id)
+    return session.get(CallRecord, call_id) if 0 < call_id <= ROW_ID_MAX else None
 
 
 def find_recording(session: Session, recording_id: int) -> Recording | None:
-    return session.get(Recording, recording_id)
+    return session.get(Recording, recording_id) if 0 < recording_id <= ROW_ID_MAX else None
 
 
 def faults_for_call(session: Session, call: CallRecord) -> list[Fault]:

@@ -451,6 +451,33 @@ def test_a_made_up_page_position_falls_back_to_the_newest(admin: TestClient) -> 
     assert "does not exist" in response.text
 
 
+HUGE = "9" * 20  # past any 64-bit row id
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        (f"/calls/{HUGE}", 404, "No such call"),
+        (f"/calls/{HUGE}{HUGE}", 404, "No such call"),
+        ("/calls/0", 404, "No such call"),
+        (f"/recordings/{HUGE}", 404, "No such recording"),
+        (f"/calls?before=1-{HUGE}", 400, "beyond any call in the log"),
+        (f"/calls?after=1-{HUGE}", 400, "beyond any call in the log"),
+        (f"/calls?before={HUGE}-1", 400, "beyond any call in the log"),
+        (f"/calls?limit={HUGE}", 200, "Call log"),
+        (f"/calls?limit=-{HUGE}", 200, "Call log"),
+        ("/calls?since=9999-12-31T23:59-14:00", 400, "out of range"),
+        ("/calls?until=0001-01-01T00:00%2B14:00", 400, "out of range"),
+    ],
+)
+def test_numbers_past_any_row_answer_a_page_not_a_traceback(
+    admin: TestClient, path: str, status: int, says: str
+) -> None:
+    response = admin.get(path)
+    assert response.status_code == status
+    assert says in response.text
+
+
 # ---- dashboard ------------------------------------------------------------------------
 
 

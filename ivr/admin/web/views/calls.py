@@ -15,10 +15,11 @@ from starlette.routing import Route
 from ivr.admin.web.site import Site, View, page
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.flow.events import Outcome, Priority
-from ivr.localtime import ClockChange, NotADateTime, parse_local
+from ivr.localtime import LocalTimeError, NotADateTime, parse_local
 from ivr.store.call_log import (
     CallPage,
     Cursor,
+    PositionOutOfRange,
     call_log_page,
     faults_for_call,
     find_call,
@@ -34,7 +35,7 @@ def _instant(text: str, tz: ZoneInfo, name: str) -> datetime:
         return parse_local(text, tz)
     except NotADateTime:
         raise ValueError(f"{name}: {text!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
-    except ClockChange as exc:
+    except LocalTimeError as exc:
         raise ValueError(f"{name}: {exc}") from None
 
 
@@ -74,6 +75,8 @@ def call_log(site: Site, view: View) -> StarletteResponse:
             before = Cursor.decode(q["before"])
         elif q.get("after"):
             after = Cursor.decode(q["after"])
+    except PositionOutOfRange as exc:
+        errors.append(f"Page: {exc}")
     except ValueError:
         notice = "That page of the call log does not exist; showing the newest calls."
     result = CallPage([], None, None)
