@@ -117,6 +117,8 @@ class WebConfig:
     secret_key_file: Path = Path("var/web-secret.key")
     metrics: bool = True
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For names the client (sign-in limits).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 DEFAULT_SCANNER_USER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent")
@@ -304,7 +306,7 @@ def _sla_rules(parser: configparser.ConfigParser) -> SlaRules:
 
 
 def _networks(
-    value: str,
+    value: str, key: str = "[trunk] trusted_addresses"
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for item in (part.strip() for part in value.split(",")):
@@ -313,9 +315,7 @@ def _networks(
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise ConfigError(
-                f"[trunk] trusted_addresses: {item!r} is not an address or network"
-            ) from None
+            raise ConfigError(f"{key}: {item!r} is not an address or network") from None
     return tuple(networks)
 
 
@@ -346,6 +346,7 @@ def _web_config(parser: configparser.ConfigParser, base: Path) -> WebConfig:
         secret_key_file=_resolve(base, key_file),
         metrics=flags["metrics"],
         secure_cookies=flags["secure_cookies"],
+        trusted_proxies=_networks(section.get("trusted_proxies") or "", "[web] trusted_proxies"),
     )
 
 

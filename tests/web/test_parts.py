@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.admin.web.auth import (
-    LoginThrottle,
     csrf_ok,
     load_or_create_secret,
     safe_next,
@@ -27,6 +26,7 @@ from ivr.admin.web.reports import (
     month_starts,
     sla_verdict,
 )
+from ivr.admin.web.throttle import LoginThrottle
 from ivr.config import ConfigError, load_config
 from ivr.store.admins import hash_password, verify_password
 from ivr.store.call_log import Cursor

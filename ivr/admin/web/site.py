@@ -25,7 +25,8 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response as StarletteResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ivr.admin.web.auth import CSRF_FIELD, LoginThrottle, csrf_ok, csrf_token, session_claim
+from ivr.admin.web.auth import CSRF_FIELD, csrf_ok, csrf_token, session_claim
+from ivr.admin.web.throttle import SignInGate, client_address
 from ivr.config import Config
 from ivr.store.admins import Admin, get_admin
 from ivr.store.db import Database
@@ -95,8 +96,7 @@ class Site:
     clock: Callable[[], datetime]
     env: jinja2.Environment
     lifetime: timedelta
-    by_name: LoginThrottle = field(default_factory=LoginThrottle)
-    by_address: LoginThrottle = field(default_factory=lambda: LoginThrottle(max_failures=30))
+    sign_ins: SignInGate = field(default_factory=SignInGate)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -104,6 +104,14 @@ class Site:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def client(self, request: Request) -> str:
+        """Who sent `request`: the peer, or whom a trusted proxy says it forwarded."""
+        return client_address(
+            request.client.host if request.client else None,
+            request.headers.getlist("x-forwarded-for"),
+            self.config.web.trusted_proxies,
+        )
 
     def admin_for(self, request: Request, session: Session) -> Admin | None:
         claim = session_claim(request.session, self.now(), self.lifetime)

@@ -1,6 +1,13 @@
-"""Signing in and out: the form, the password check behind the throttles, ending sessions."""
+"""Signing in and out: the form, the password check behind the throttles, ending sessions.
+
+A password is checked only with a ticket from the site's `SignInGate`, and
+the ticket is settled whatever happens, so the gate's count of attempts in
+flight never leaks.
+"""
 
 from __future__ import annotations
+
+import math
 
 from starlette.responses import RedirectResponse
 from starlette.responses import Response as StarletteResponse
@@ -8,6 +15,7 @@ from starlette.routing import Route
 
 from ivr.admin.web.auth import safe_next, start_session
 from ivr.admin.web.site import Site, View, flash, page
+from ivr.admin.web.throttle import Ticket
 from ivr.store.admins import authenticate, end_sessions
 
 
@@ -24,29 +32,34 @@ def login_submit(site: Site, view: View) -> StarletteResponse:
     password = view.form.get("password", "")[:1024]
     target = safe_next(view.form.get("next"))
     now = site.now()
-    client = view.request.client.host if view.request.client else "unknown"
-    name_key, address_key = [f"name:{name.lower()}"], [f"addr:{client}"]
-    blocked = site.by_name.blocked_until(name_key, now) or site.by_address.blocked_until(
-        address_key, now
-    )
-    error = None
-    if blocked is not None:
-        minutes = max(1, int((blocked - now).total_seconds() // 60) + 1)
-        error = f"Too many failed sign-ins. Try again in {minutes} minutes."
-        status = 429
-    else:
+    ticket = site.sign_ins.admit(name, site.client(view.request), now)
+    if not isinstance(ticket, Ticket):
+        wait = max(0, math.ceil((ticket - now).total_seconds()))
+        error = f"Too many failed sign-ins. {_try_again(wait)}"
+        context = {"error": error, "name": name, "next": target}
+        response = site.render(view, "login.html", context, status=429)
+        response.headers["retry-after"] = str(max(wait, 1))
+        return response
+    accepted: bool | None = None
+    try:
         admin = authenticate(view.db, name, password, now) if name and password else None
-        if admin is not None:
-            site.by_name.succeeded(name_key)
-            start_session(view.request.session, admin.id, admin.session_version, now)
-            return RedirectResponse(target, status_code=303)
-        site.by_name.failed(name_key, now)
-        site.by_address.failed(address_key, now)
-        error = "That name and password do not match an admin."
-        status = 401
-    return site.render(
-        view, "login.html", {"error": error, "name": name, "next": target}, status=status
-    )
+        accepted = admin is not None
+    finally:
+        site.sign_ins.settle(ticket, now, accepted=accepted)
+    if admin is not None:
+        start_session(view.request.session, admin.id, admin.session_version, now)
+        return RedirectResponse(target, status_code=303)
+    error = "That name and password do not match an admin."
+    context = {"error": error, "name": name, "next": target}
+    return site.render(view, "login.html", context, status=401)
+
+
+def _try_again(seconds: int) -> str:
+    if seconds < 2:
+        return "Try again in a moment."
+    if seconds < 120:
+        return f"Try again in {seconds} seconds."
+    return f"Try again in {math.ceil(seconds / 60)} minutes."
 
 
 def logout(site: Site, view: View) -> StarletteResponse:
