@@ -117,7 +117,7 @@ class NameDelays:
         """When an attempt may be checked, if not now; `pending` are being checked already."""
         if self.failures(key, now) + pending < self.free:
             return None
-        streak = self._streaks[key] if key in self._streaks else _Streak()
+        streak = self._streaks.get(key, _Streak())
         if streak.next_at is not None and streak.next_at > now:
             return streak.next_at
         # Past the delay, one attempt at a time; the others wait for its answer.
