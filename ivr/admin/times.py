@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
+from ivr.localtime import LocalTimeError, NotADateTime, parse_local
+
 
 def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
-    """An aware instant from ISO 8601; a time without offset is local to `tz`.
-
-    Local times the clock change skips or repeats are refused rather than
-    guessed, since either guess moves every deadline by an hour.
-    """
+    """`ivr.localtime.parse_local`, its refusals worded as click errors naming the option."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parse_local(value, tz)
+    except NotADateTime:
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-24T15:30 or "
             "2026-11-24T15:30+00:00)",
             param_hint=param_hint,
         ) from None
-    if parsed.tzinfo is not None:
-        return parsed
-    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
-        why = "does not exist" if skipped else "happens twice"
-        raise click.BadParameter(
-            f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset",
-            param_hint=param_hint,
-        )
-    return first
+    except LocalTimeError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 
 def local_text(moment: datetime | None, tz: ZoneInfo, none: str = "-") -> str:

@@ -202,6 +202,7 @@ def _web(section: Section, base: Path) -> WebConfig:
         secret_key_file=section.get("secret_key_file", "var/web-secret.key", _path(base), str),
         metrics=section.get("metrics", "yes", boolean, show=yes_no),
         secure_cookies=section.get("secure_cookies", "no", boolean, show=yes_no),
+        trusted_proxies=section.get("trusted_proxies", "", _networks, show=_show_list),
     )
 
 

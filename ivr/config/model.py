@@ -111,6 +111,8 @@ class WebConfig:
     secret_key_file: Path = Path("var/web-secret.key")
     metrics: bool = True
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For names the client (sign-in limits).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 DEFAULT_SCANNER_USER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent")

@@ -211,7 +211,7 @@ def test_guard_settings_are_read(tmp_path: Path) -> None:
     config = parse(
         tmp_path,
         "[guard]\nenabled = no\nrequests_per_second = 5\nburst = 8\nban_seconds = 300\n"
-        "scanner_user_agents = evil-scan , other\n"
+        "scanner_user_agents = evil-scan , other\n",
     )
     assert config == GuardConfig(False, 5, 8, 300, ("evil-scan", "other"))
     assert parse(tmp_path, "[guard]\nscanner_user_agents =\n").scanner_user_agents == ()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Select, event
 
-from ivr.admin.web.queries import Cursor, call_log_page, call_log_query
+from ivr.store.call_log import Cursor, call_log_page, call_log_query
 from ivr.store.calls import CallFilter
 from ivr.store.db import Database
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.admin.web.auth import (
-    LoginThrottle,
     csrf_ok,
     load_or_create_secret,
     safe_next,
@@ -18,16 +17,17 @@ from ivr.admin.web.auth import (
 )
 from ivr.admin.web.charts import Series, grouped_stacked, nice_ceiling
 from ivr.admin.web.metrics import Family, Sample, histogram, render
-from ivr.admin.web.queries import Cursor
 from ivr.admin.web.reports import (
     countdown,
     day_bounds,
     month_starts,
 )
+from ivr.admin.web.throttle import LoginThrottle
 from ivr.config import ConfigError, load_config
 from ivr.domain import Priority
 from ivr.faults.clock import FaultTimes, StageOutcome, sla_verdict
 from ivr.store.admins import hash_password, verify_password
+from ivr.store.call_log import Cursor
 
 LONDON = ZoneInfo("Europe/London")
 T = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -268,6 +268,7 @@ def test_the_example_config_documents_web(tmp_path: Path) -> None:
         ("session_hours = soon", "[web] session_hours"),
         ("session_hours = 0", "[web] session_hours"),
         ("metrics = perhaps", "[web] metrics"),
+        ("trusted_proxies = 10.0.0.1, proxy.example", "[web] trusted_proxies: 'proxy.example'"),
     ],
 )
 def test_bad_web_settings_name_the_key(tmp_path: Path, line: str, message: str) -> None:
@@ -275,3 +276,11 @@ def test_bad_web_settings_name_the_key(tmp_path: Path, line: str, message: str) 
     path.write_text(f"[web]\n{line}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_config(path)
+
+
+def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
+    path = tmp_path / "sip.conf"
+    path.write_text("[web]\ntrusted_proxies = 10.0.0.1, fd00::/8\n", encoding="utf-8")
+    proxies = load_config(path).web.trusted_proxies
+    assert [str(n) for n in proxies] == ["10.0.0.1/32", "fd00::/8"]
+    assert load_config(REPO / "sip.conf.example").web.trusted_proxies == ()

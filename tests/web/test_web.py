@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from ivr.admin.web.app import OUTCOME_SERIES, create_app
+from ivr.admin.web.app import create_app
+from ivr.admin.web.views.reports import OUTCOME_SERIES
 from ivr.config import Config
 from ivr.domain import Outcome
 from ivr.store.admins import set_password
@@ -404,6 +405,23 @@ def test_call_log_rejects_bad_filters_clearly(admin: TestClient) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "why"),
+    [
+        ("since", "2026-10-25T01:30", "happens twice"),
+        ("until", "2026-03-29 01:30", "does not exist"),
+    ],
+)
+def test_call_log_refuses_a_local_time_the_clock_change_makes_ambiguous(
+    admin: TestClient, field: str, typed: str, why: str
+) -> None:
+    """The web takes local times by the CLI's rule: never a guess an hour either way."""
+    response = admin.get("/calls", params={field: typed})
+    assert response.status_code == 400
+    assert f"{why} in Europe/London (clock change); give an explicit UTC offset" in response.text
+    assert admin.get("/calls", params={field: typed + "+01:00"}).status_code == 200
+
+
 def test_call_log_pages_by_keyset_without_gaps_or_repeats(admin: TestClient, db: Database) -> None:
     with db.sessions() as session:
         everything = session.scalars(
@@ -431,6 +449,33 @@ def test_a_made_up_page_position_falls_back_to_the_newest(admin: TestClient) -> 
     response = admin.get("/calls?before=garbage")
     assert response.status_code == 200
     assert "does not exist" in response.text
+
+
+HUGE = "9" * 20  # past any 64-bit row id
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        (f"/calls/{HUGE}", 404, "No such call"),
+        (f"/calls/{HUGE}{HUGE}", 404, "No such call"),
+        ("/calls/0", 404, "No such call"),
+        (f"/recordings/{HUGE}", 404, "No such recording"),
+        (f"/calls?before=1-{HUGE}", 400, "beyond any call in the log"),
+        (f"/calls?after=1-{HUGE}", 400, "beyond any call in the log"),
+        (f"/calls?before={HUGE}-1", 400, "beyond any call in the log"),
+        (f"/calls?limit={HUGE}", 200, "Call log"),
+        (f"/calls?limit=-{HUGE}", 200, "Call log"),
+        ("/calls?since=9999-12-31T23:59-14:00", 400, "out of range"),
+        ("/calls?until=0001-01-01T00:00%2B14:00", 400, "out of range"),
+    ],
+)
+def test_numbers_past_any_row_answer_a_page_not_a_traceback(
+    admin: TestClient, path: str, status: int, says: str
+) -> None:
+    response = admin.get(path)
+    assert response.status_code == status
+    assert says in response.text
 
 
 # ---- dashboard ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ configured, and refused once older than the session lifetime, which is
 counted from sign-in, not from the last click. It holds the admin's id, the
 admin's `session_version` (so a password change or sign-out ends it
 everywhere), the sign-in time and a per-session CSRF token that every form
-posts back.
+posts back. Throttling of failed sign-ins is in `throttle`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hmac
 import os
 import secrets
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,53 +100,3 @@ def safe_next(target: str | None) -> str:
     ):
         return "/"
     return target
-
-
-@dataclass
-class LoginThrottle:
-    """Refuses sign-ins for a while after repeated failures, per name and per address.
-
-    After `max_failures` failures within `window`, the key is locked for
-    `lockout`; each further failure while counting doubles the lockout, up
-    to `max_lockout`. A success clears the name's count. Pure: `now` comes in.
-    Held in memory, so it is per process and forgotten on restart.
-    """
-
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=5)
-    max_lockout: timedelta = timedelta(hours=1)
-    _failures: dict[str, list[datetime]] = field(default_factory=dict)
-    _locked: dict[str, tuple[datetime, int]] = field(default_factory=dict)
-
-    def blocked_until(self, keys: list[str], now: datetime) -> datetime | None:
-        latest: datetime | None = None
-        for key in keys:
-            entry = self._locked.get(key)
-            if entry is not None and entry[0] > now:
-                latest = entry[0] if latest is None else max(latest, entry[0])
-        return latest
-
-    def failed(self, keys: list[str], now: datetime) -> None:
-        for key in keys:
-            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-            recent.append(now)
-            self._failures[key] = recent
-            if len(recent) >= self.max_failures:
-                strikes = self._locked.get(key, (now, 0))[1] + 1
-                span = min(self.lockout * 2 ** (strikes - 1), self.max_lockout)
-                self._locked[key] = (now + span, strikes)
-                self._failures[key] = []
-        if len(self._failures) > 10_000:  # bound memory under a spray of names
-            self._prune(now)
-
-    def succeeded(self, keys: list[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-            self._locked.pop(key, None)
-
-    def _prune(self, now: datetime) -> None:
-        self._failures = {
-            k: v for k, v in self._failures.items() if v and now - v[-1] < self.window
-        }
-        self._locked = {k: v for k, v in self._locked.items() if v[0] > now}

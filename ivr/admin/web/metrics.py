@@ -1,8 +1,9 @@
 """/metrics: the fault line's numbers in the Prometheus text exposition format (0.0.4).
 
-`collect` reads counts from the database (each a GROUP BY over an index);
-`render` is pure and turns families of samples into the text format, with
-label values escaped as the format requires.
+`ivr.store.monitoring.read_counts` reads the counts (each a GROUP BY over
+an index); `collect` shapes them into families and `render` turns families
+into the text format, with label values escaped as the format requires.
+Both are pure.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from ivr.domain import Outcome, Priority
-from ivr.store.models import CallRecord, Fault, Page, PageAttempt
+from ivr.store.monitoring import Counts
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -86,10 +84,8 @@ def histogram(
     return Family(name, "histogram", help_text, tuple(samples))
 
 
-def collect(session: Session, now: datetime) -> list[Family]:
-    by_outcome = dict(
-        session.execute(select(CallRecord.outcome, func.count()).group_by(CallRecord.outcome)).all()
-    )
+def collect(counts: Counts, now: datetime) -> list[Family]:
+    by_outcome = counts.calls_by_outcome
     outcomes = [o.value for o in Outcome if o is not Outcome.IN_PROGRESS]
     outcomes += sorted(k for k in by_outcome if k not in outcomes and k != "in_progress")
     calls = Family(
@@ -105,9 +101,7 @@ def collect(session: Session, now: datetime) -> list[Family]:
         (Sample("", (), by_outcome.get("in_progress", 0)),),
     )
 
-    rows = session.execute(
-        select(Fault.priority, Fault.status, func.count()).group_by(Fault.priority, Fault.status)
-    ).all()
+    rows = counts.faults_by_priority_status
     priorities = [p.value for p in Priority]
     priorities += sorted({r[0] for r in rows} - set(priorities))
     reported = {p: 0 for p in priorities}
@@ -132,20 +126,14 @@ def collect(session: Session, now: datetime) -> list[Family]:
         ),
     )
 
-    attempt_rows = dict(
-        session.execute(
-            select(PageAttempt.result, func.count())
-            .where(PageAttempt.result.is_not(None))
-            .group_by(PageAttempt.result)
-        ).all()
-    )
+    attempt_rows = counts.attempts_by_result
     attempts = Family(
         "faultline_page_attempts_total",
         "counter",
         "Calls made to engineers for pages, by result (acknowledged, no_answer, busy, ...).",
         tuple(Sample("", (("result", str(r)),), n) for r, n in sorted(attempt_rows.items())),
     )
-    page_rows = dict(session.execute(select(Page.status, func.count()).group_by(Page.status)).all())
+    page_rows = counts.pages_by_status
     pages = Family(
         "faultline_pages",
         "gauge",
@@ -158,14 +146,9 @@ def collect(session: Session, now: datetime) -> list[Family]:
     )
 
     observed: dict[str, list[float]] = {p: [] for p in priorities}
-    for priority, reported_at, acknowledged_at in session.execute(
-        select(Fault.priority, Fault.reported_at, Fault.acknowledged_at).where(
-            Fault.acknowledged_at.is_not(None)
-        )
-    ):
-        if acknowledged_at is not None:
-            waited = (acknowledged_at - reported_at).total_seconds()
-            observed.setdefault(priority, []).append(max(waited, 0.0))
+    for priority, reported_at, acknowledged_at in counts.acknowledged:
+        waited = (acknowledged_at - reported_at).total_seconds()
+        observed.setdefault(priority, []).append(max(waited, 0.0))
     ack = histogram(
         "faultline_fault_time_to_acknowledge_seconds",
         "Time from a fault being reported to its acknowledgement, by priority.",

@@ -1,0 +1,53 @@
+"""Instants typed by people: ISO 8601, local time unless an offset is given.
+
+The one rule for the command line and the web page alike: a local time the
+clock change skips or repeats is refused rather than guessed, since either
+guess moves every deadline and every filter by an hour. Each caller words
+its own answer to a refusal; the rule itself lives only here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+
+class LocalTimeError(ValueError):
+    """A typed instant that cannot be taken as given."""
+
+
+class NotADateTime(LocalTimeError):
+    """The text is not ISO 8601 at all."""
+
+
+class OutOfRange(LocalTimeError):
+    """The instant exists only in its own zone: in UTC it falls outside years 1 to 9999."""
+
+
+class ClockChange(LocalTimeError):
+    """The local time does not exist or happens twice in the zone; the message says which."""
+
+
+def parse_local(value: str, tz: ZoneInfo) -> datetime:
+    """An aware instant from ISO 8601; a time without offset is local to `tz`."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise NotADateTime(f"{value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is not None:
+        return _storable(parsed, value)
+    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
+        why = "does not exist" if skipped else "happens twice"
+        raise ClockChange(f"{value} {why} in {tz.key} (clock change); give an explicit UTC offset")
+    return _storable(first, value)
+
+
+def _storable(moment: datetime, value: str) -> datetime:
+    """`moment` if it can be written as UTC, which is how every instant is stored."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange(f"{value} is out of range (years 1 to 9999 in UTC)") from None
+    return moment
