@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,17 +20,31 @@ from ivr.audio.description_recorder import FinishedRecording
 from ivr.domain import Priority
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
-from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, SlaRules, deadlines
+from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, Deadlines, SlaRules, deadlines
 from ivr.store import call_writes
 from ivr.store.call_writes import DescriptionFile, NewCall, OpenedCall
 from ivr.store.db import Conflict, Database, Session
 from ivr.store.faults import recent_open_fault
+from ivr.store.oncall import pageable_now
 from ivr.store.outages import current_outage
 
-__all__ = ["DbWriter", "NewCall", "OpenedCall"]
+__all__ = ["CommittedFault", "DbWriter", "NewCall", "OpenedCall"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CommittedFault:
+    """A fault as committed: what the caller is told comes from here.
+
+    `pageable` is who a page could ring now, in order; None when the
+    fault's priority does not page at all.
+    """
+
+    reference: str
+    deadlines: Deadlines
+    pageable: tuple[str, ...] | None
 
 
 class DbWriter:
@@ -61,17 +76,29 @@ class DbWriter:
     async def mark_answered(self, call_id: int, at: datetime) -> None:
         await self._run(lambda session: call_writes.mark_answered(session, call_id, at))
 
-    async def record_fault(self, call_id: int, priority: Priority, reported_at: datetime) -> str:
-        """Create the fault with its SLA deadlines; returns its reference once committed."""
+    async def record_fault(
+        self, call_id: int, priority: Priority, reported_at: datetime
+    ) -> CommittedFault:
+        """Create the fault with its SLA deadlines; returns it once committed."""
         clock = deadlines(priority, reported_at, self.calendar, self.rules)
         pages = self.paging.pages(priority.value)
+
+        def work(session: Session) -> CommittedFault:
+            reference = call_writes.create_fault(
+                session, call_id, priority, reported_at, clock, pages=pages
+            )
+            pageable = pageable_now(session, self.paging, reported_at) if pages else None
+            if pageable == ():
+                log.error(
+                    "fault %s pages, but nobody can be paged now (empty rota, no engineers, "
+                    "or only inactive ones): see `ivr oncall now`",
+                    reference,
+                )
+            return CommittedFault(reference, clock, pageable)
+
         for _ in range(3):
             try:
-                return await self._run(
-                    lambda session: call_writes.create_fault(
-                        session, call_id, priority, reported_at, clock, pages=pages
-                    )
-                )
+                return await self._run(work)
             except Conflict:
                 # Another node took the same reference between our check and
                 # our commit: draw again.

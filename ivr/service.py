@@ -20,6 +20,7 @@ from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEng
 from ivr.sip.guard import Guard
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
+from ivr.store.oncall import pageable_now
 from ivr.store.outages import list_outages
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,19 @@ class FaultLineService:
         if messages:
             log.info("outage messages ready: %d", len(messages))
 
+    def _warn_if_nobody_on_call(self) -> None:
+        """Say so at start-up if a critical fault reported now would ring nobody."""
+        with self.db.sessions() as session:
+            pageable = pageable_now(session, self.config.paging, self.clock())
+        if not pageable:
+            log.warning(
+                "nobody can be paged for a critical fault right now (empty rota, no engineers, "
+                "or only inactive ones): set one up with `ivr engineers add` and "
+                "`ivr oncall rota set`; `ivr oncall now` checks"
+            )
+        else:
+            log.info("on call for critical faults: %s", ", ".join(pageable))
+
     def _forget_session(self, task: asyncio.Task[None]) -> None:
         self._sessions.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
@@ -142,6 +156,7 @@ class FaultLineService:
         self.db.create_schema()
         await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
+        await asyncio.to_thread(self._warn_if_nobody_on_call)
         deps = self._deps()
         loop = asyncio.get_running_loop()
 

@@ -295,12 +295,13 @@ class CallSession:
     async def _record(self, priority: Priority) -> Event:
         assert self._call_pk is not None
         try:
-            reference = await self.deps.writer.record_fault(
+            committed = await self.deps.writer.record_fault(
                 self._call_pk, priority, self.deps.clock()
             )
         except Exception as exc:
             log.exception("fault from call %s NOT recorded", self.call.call_id)
             return FaultNotRecorded(str(exc))
+        reference = committed.reference
         log.info(
             "fault %s (%s) committed from call %s; reading reference %s to the caller",
             reference,
@@ -309,4 +310,10 @@ class CallSession:
             reference,
         )
         self.deps.on_fault(reference, priority)
-        return FaultRecorded(reference)
+        tz = self.deps.calendar.tz
+        return FaultRecorded(
+            reference,
+            acknowledge_by=committed.deadlines.acknowledge_by.astimezone(tz),
+            local_now=self.deps.clock().astimezone(tz),
+            engineer_called=committed.pageable != (),
+        )

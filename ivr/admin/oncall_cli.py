@@ -7,6 +7,7 @@ repeats are refused rather than guessed.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, time
 
 import click
@@ -21,6 +22,7 @@ from ivr.store.oncall import (
     current_rota,
     list_overrides,
     overrides_for_display,
+    pageable_now,
     remove_override,
     set_rota,
     who_is_on_call,
@@ -254,6 +256,7 @@ def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
     at = parse_instant(at_text, tz, "'--at'") if at_text is not None else utcnow()
     with app.db.sessions() as session:
         answer = who_is_on_call(session, at)
+        pageable = pageable_now(session, app.config.paging, at)
     if as_json:
         echo_json(
             {
@@ -262,13 +265,21 @@ def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
                 "source": answer.source,
                 "until": local_iso(answer.until, tz),
                 "chain": list(answer.chain),
+                "pageable": list(pageable),
             }
         )
-        return
-    if answer.engineer is None:
+    elif answer.engineer is None:
         click.echo(f"nobody is on call at {local_text(at, tz)}")
-        return
-    until = f" until {local_text(answer.until, tz)}" if answer.until is not None else ""
-    click.echo(f"{answer.engineer} ({answer.source}){until}")
-    if len(answer.chain) > 1:
-        click.echo(f"then: {', '.join(answer.chain[1:])}")
+    else:
+        until = f" until {local_text(answer.until, tz)}" if answer.until is not None else ""
+        click.echo(f"{answer.engineer} ({answer.source}){until}")
+        if len(answer.chain) > 1:
+            click.echo(f"then: {', '.join(answer.chain[1:])}")
+    if not pageable:
+        # A critical fault reported now would ring nobody: a failed check for scripts.
+        click.echo(
+            f"nobody can be paged for a critical fault at {local_text(at, tz)} "
+            "(set a rota or an override, or name engineers in [paging] levels)",
+            err=True,
+        )
+        sys.exit(1)

@@ -15,7 +15,7 @@ no step is dialled twice: a step that was interrupted is finished as
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -189,3 +189,22 @@ def target_for(level: Level, chain: Sequence[str], attempt: int = 0) -> str | No
         return chain[1] if len(chain) > 1 else None
     names = level.targets
     return names[attempt % len(names)]
+
+
+def who_can_be_paged(
+    policy: Policy, chain: Sequence[str], active: Collection[str]
+) -> tuple[str, ...]:
+    """Everyone the policy would ring now, in the order it would, who can answer.
+
+    `chain` is the escalation chain now (on-call first) and `active` the
+    engineers who exist and are active. Empty means a page would ring
+    nobody: an alarm for the operators, not a silence.
+    """
+    names: list[str] = []
+    for level in policy.levels:
+        tries = len(level.targets) if isinstance(level.targets, tuple) else 1
+        for attempt in range(tries):
+            name = target_for(level, chain, attempt)
+            if name is not None and name in active and name not in names:
+                names.append(name)
+    return tuple(names)

@@ -12,9 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.paging.policy import Policy, who_can_be_paged
 from ivr.paging.rota import Override, Rota, escalation_chain, on_call, on_call_until, override_at
 from ivr.store.engineers import PagingError, require_engineer
-from ivr.store.models import OnCallOverride, RotaConfig, utcnow
+from ivr.store.models import Engineer, OnCallOverride, RotaConfig, utcnow
 
 # ---- rota and overrides -------------------------------------------------------------
 
@@ -143,3 +144,9 @@ def overrides_for_display(rows: Sequence[OnCallOverride]) -> list[dict[str, obje
         }
         for r in rows
     ]
+
+
+def pageable_now(session: Session, policy: Policy, at: datetime) -> tuple[str, ...]:
+    """The engineers a page opened at `at` could ring, in order (empty: nobody)."""
+    active = set(session.scalars(select(Engineer.name).where(Engineer.active.is_(True))))
+    return who_can_be_paged(policy, chain_at(session, at), active)

@@ -234,6 +234,7 @@ def begin_attempt(
         attempt.ended_at = now
         attempt.result = AttemptResult.FAILED.value
         attempt.detail = why
+        log.error("page %d at %s: %s; moving on without ringing anyone", page.id, step, why)
     session.add(attempt)
     try:
         session.flush()

@@ -144,12 +144,19 @@ def test_now_at_handover_and_across_summer_time(conf: Path) -> None:
         "source": "rota",
         "until": "2026-01-19T09:00:00+00:00",
         "chain": ["Bob", "Carol", "Alice"],
+        "pageable": ["Bob", "Carol"],
     }
     # 09:00 local on Mon 30 Mar 2026 is 08:00 UTC: the handover keeps to the wall clock.
     assert now("2026-03-30T07:59Z")["on_call"] == "Carol"
     assert now("2026-03-30T08:00Z")["on_call"] == "Alice"
-    assert now("2026-01-01T12:00")["on_call"] is None
-    assert "nobody is on call" in ok(conf, "oncall", "now", "--at", "2026-01-01T12:00")
+    # Before the rota starts nobody is on call: an alarm for scripts, exit 1.
+    nobody = ivr(conf, "oncall", "now", "--at", "2026-01-01T12:00", "--json")
+    assert nobody.exit_code == 1
+    assert json.loads(nobody.stdout)["pageable"] == []
+    said = ivr(conf, "oncall", "now", "--at", "2026-01-01T12:00")
+    assert said.exit_code == 1
+    assert "nobody is on call" in said.stdout
+    assert "nobody can be paged for a critical fault" in said.stderr
 
 
 def test_override_wins_and_is_shown(conf: Path) -> None:

@@ -20,7 +20,7 @@ from ivr.domain import Outcome
 from ivr.store.admins import set_password
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
-from ivr.store.models import CallRecord, Fault, FaultNote, Recording
+from ivr.store.models import CallRecord, Engineer, Fault, FaultNote, Recording
 from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.web.seed import (
     ACKED_REF,
@@ -546,3 +546,18 @@ def test_metrics_can_be_switched_off(config: Config, db: Database, seeded: Seede
 
 def test_every_call_outcome_has_a_chart_series() -> None:
     assert sorted(s.key for s in OUTCOME_SERIES) == sorted(o.value for o in Outcome)
+
+
+# ---- nobody on call ----------------------------------------------------------------------
+
+
+def test_nobody_on_call_is_a_red_banner_and_a_zero_gauge(admin: TestClient, db: Database) -> None:
+    """A critical fault reported now would page nobody: the dashboard says so loudly."""
+    assert "Nobody is on call for critical faults" not in admin.get("/").text
+    assert "faultline_oncall_engineers 2" in admin.get("/metrics").text
+    with db.sessions.begin() as session:
+        for engineer in session.scalars(select(Engineer)):
+            engineer.active = False
+    page = admin.get("/").text
+    assert "Nobody is on call for critical faults right now" in page
+    assert "faultline_oncall_engineers 0" in admin.get("/metrics").text

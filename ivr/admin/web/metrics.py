@@ -84,7 +84,8 @@ def histogram(
     return Family(name, "histogram", help_text, tuple(samples))
 
 
-def collect(counts: Counts, now: datetime) -> list[Family]:
+def collect(counts: Counts, now: datetime, pageable: int) -> list[Family]:
+    """The families /metrics shows; `pageable` is how many engineers a page could ring now."""
     by_outcome = counts.calls_by_outcome
     outcomes = [o.value for o in Outcome if o is not Outcome.IN_PROGRESS]
     outcomes += sorted(k for k in by_outcome if k not in outcomes and k != "in_progress")
@@ -162,4 +163,10 @@ def collect(counts: Counts, now: datetime) -> list[Family]:
         "When these numbers were read from the database.",
         (Sample("", (), round(now.timestamp(), 3)),),
     )
-    return [calls, in_progress, faults, open_faults, attempts, pages, ack, up]
+    oncall = Family(
+        "faultline_oncall_engineers",
+        "gauge",
+        "Engineers a critical fault reported now could page (0 is an alarm: nobody is on call).",
+        (Sample("", (), pageable),),
+    )
+    return [calls, in_progress, faults, open_faults, attempts, pages, ack, oncall, up]

@@ -11,6 +11,7 @@ from ivr.admin.web.site import Site, View, page
 from ivr.admin.web.views.reports import OUTCOME_SERIES, calls_chart
 from ivr.store.activity import calls_since
 from ivr.store.dashboard import active_pages, failed_pages, unresolved_faults
+from ivr.store.oncall import pageable_now
 
 
 def dashboard(site: Site, view: View) -> StarletteResponse:
@@ -22,6 +23,7 @@ def dashboard(site: Site, view: View) -> StarletteResponse:
         "dashboard.html",
         {
             "failed": failed_pages(view.db),
+            "pageable": pageable_now(view.db, site.config.paging, now),
             "open_faults": unresolved,
             "overdue": sum(1 for r in unresolved if r.countdown and r.countdown.overdue),
             "pages": active_pages(view.db),

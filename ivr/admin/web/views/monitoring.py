@@ -11,6 +11,7 @@ from starlette.routing import Route
 from ivr.admin.web import metrics as prometheus
 from ivr.admin.web.site import Site
 from ivr.store.monitoring import ping, read_counts
+from ivr.store.oncall import pageable_now
 
 
 def _health(site: Site) -> tuple[bool, str]:
@@ -23,8 +24,10 @@ def _health(site: Site) -> tuple[bool, str]:
 
 
 def _metrics_text(site: Site) -> str:
+    now = site.now()
     with site.database.sessions() as session:
-        return prometheus.render(prometheus.collect(read_counts(session), site.now()))
+        pageable = len(pageable_now(session, site.config.paging, now))
+        return prometheus.render(prometheus.collect(read_counts(session), now, pageable))
 
 
 def routes(site: Site) -> list[Route]:
