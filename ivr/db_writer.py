@@ -36,15 +36,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CommittedFault:
-    """A fault as committed: what the caller is told comes from here.
-
-    `pageable` is who a page could ring now, in order; None when the
-    fault's priority does not page at all.
-    """
+    """A fault as committed: what the caller is told comes from here."""
 
     reference: str
+    reported_at: datetime
     deadlines: Deadlines
-    pageable: tuple[str, ...] | None
+    pages: bool  # its priority pages engineers
 
 
 class DbWriter:
@@ -83,27 +80,44 @@ class DbWriter:
         clock = deadlines(priority, reported_at, self.calendar, self.rules)
         pages = self.paging.pages(priority.value)
 
-        def work(session: Session) -> CommittedFault:
-            reference = call_writes.create_fault(
+        def work(session: Session) -> str:
+            return call_writes.create_fault(
                 session, call_id, priority, reported_at, clock, pages=pages
             )
-            pageable = pageable_now(session, self.paging, reported_at) if pages else None
-            if pageable == ():
-                log.error(
-                    "fault %s pages, but nobody can be paged now (empty rota, no engineers, "
-                    "or only inactive ones): see `ivr oncall now`",
-                    reference,
-                )
-            return CommittedFault(reference, clock, pageable)
 
         for _ in range(3):
             try:
-                return await self._run(work)
+                reference = await self._run(work)
             except Conflict:
                 # Another node took the same reference between our check and
                 # our commit: draw again.
                 log.warning("fault reference collision; drawing another")
+                continue
+            return CommittedFault(reference, reported_at, clock, pages)
         raise RuntimeError("could not commit the fault after three reference collisions")
+
+    async def who_is_paged(self, reference: str, at: datetime) -> tuple[str, ...] | None:
+        """Who the fault's page can ring, read after the commit (None if that read fails).
+
+        Never part of the fault's own transaction: nothing about the rota may
+        stop a critical fault from being committed.
+        """
+
+        def read(session: Session) -> tuple[str, ...]:
+            return pageable_now(session, self.paging, at)
+
+        try:
+            pageable = await asyncio.to_thread(self.db.read, read)
+        except Exception:
+            log.exception("fault %s: could not read who is on call", reference)
+            return None
+        if not pageable:
+            log.error(
+                "fault %s pages, but nobody can be paged now (empty rota, no engineers, "
+                "or only inactive ones): see `ivr oncall now`",
+                reference,
+            )
+        return pageable
 
     async def recent_fault(self, customer: str, since: datetime) -> str | None:
         """The reference of this customer's latest open fault reported since `since`."""

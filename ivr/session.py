@@ -309,11 +309,16 @@ class CallSession:
             self.call.call_id,
             reference,
         )
-        self.deps.on_fault(reference, priority)
+        self.deps.on_fault(reference, priority)  # the page rings before anything is read
+        pageable = (
+            await self.deps.writer.who_is_paged(reference, committed.reported_at)
+            if committed.pages
+            else None
+        )
         tz = self.deps.calendar.tz
         return FaultRecorded(
             reference,
             acknowledge_by=committed.deadlines.acknowledge_by.astimezone(tz),
             local_now=self.deps.clock().astimezone(tz),
-            engineer_called=committed.pageable != (),
+            engineer_called=pageable != (),
         )

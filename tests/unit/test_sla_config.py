@@ -219,7 +219,7 @@ async def test_records_store_the_deadlines_of_the_configured_rules(
         )
         committed = await records.record_fault(call.id, Priority.CRITICAL, reported)
         reference = committed.reference
-        assert committed.pageable is None  # this policy pages no priority
+        assert not committed.pages  # this policy pages no priority
     finally:
         records.close()
     with db.sessions() as session:
