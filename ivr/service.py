@@ -96,6 +96,7 @@ class FaultLineService:
                 max_description_seconds=self.config.recording.max_seconds,
                 # Until account and PIN checks are wired to the store.
                 unknown_callers=UnknownCallers.REFUSE,
+                after_hours=self.config.hours.after_hours,
             ),
             recording=self.config.recording,
             recent_fault_minutes=self.config.menu.recent_fault_minutes,

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from ivr.config.model import HoursConfig
 from ivr.config.source import Invalid, Section
-from ivr.config.values import text
+from ivr.config.values import one_of, text
 from ivr.domain import Priority
+from ivr.flow.call_flow import AfterHours
 from ivr.paging.rota import DAY_ABBREVIATIONS as DAY_NAMES
 from ivr.paging.rota import parse_weekday
 from ivr.sla import DEFAULT_SLA_RULES, Clock, SlaRule, SlaRules, Target
@@ -68,6 +69,9 @@ def core_hours(section: Section, tz: ZoneInfo) -> HoursConfig:
         close=section.get("close", _show_time(defaults.close), _time, show=_show_time),
         holidays=section.get("holidays", defaults.holidays, text),
         days=section.get("days", _show_days(defaults.days), _days, show=_show_days),
+        after_hours=section.get(
+            "after_hours", defaults.after_hours.value, one_of(AfterHours), show=str
+        ),
     )
     if not section.ok("open", "close"):
         return defaults

@@ -30,7 +30,8 @@ from ivr.config.model import (
 )
 from ivr.config.paging import page_call, paging_policy
 from ivr.config.source import ConfigError, Invalid, Section, Setting, Source, resolve_path
-from ivr.config.values import boolean, decimal, host_port, text, whole, yes_no
+from ivr.config.values import boolean, decimal, host_port, one_of, text, whole, yes_no
+from ivr.flow.call_flow import UnknownCallers
 from ivr.store.db import check_database_url
 
 # Where secrets may come from instead of sip.conf (besides KEY_file = PATH);
@@ -173,6 +174,7 @@ def _menu(section: Section) -> MenuConfig:
             "recent_fault_minutes", "60", decimal(0, 7 * 1440, " minutes")
         ),
         inband_dtmf=section.get("inband_dtmf", "yes", boolean),
+        unknown_callers=section.get("unknown_callers", "pin", one_of(UnknownCallers), show=str),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ivr.flow.call_flow import AfterHours, UnknownCallers
 from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, MONDAY_TO_FRIDAY, BusinessCalendar, SlaRules
 
@@ -56,6 +57,9 @@ class MenuConfig:
     tries: int = 3
     recent_fault_minutes: float = 60.0
     inband_dtmf: bool = True
+    # A caller whose number is not a supplied handset may prove who they are
+    # with an account number and PIN (the handset may be what is down).
+    unknown_callers: UnknownCallers = UnknownCallers.PIN
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class HoursConfig:
     holidays: str = "GB-ENG"
     # Working days as date.weekday() numbers, Monday 0: Monday to Friday.
     days: frozenset[int] = MONDAY_TO_FRIDAY
+    # Which faults the phone takes out of hours (the SLA: critical only).
+    after_hours: AfterHours = AfterHours.CRITICAL_ONLY
 
     def calendar(self, tz: ZoneInfo) -> BusinessCalendar:
         """The business calendar these hours describe in the service's time zone."""

@@ -7,10 +7,14 @@ expected, so that every setting of a kind is refused in the same words.
 from __future__ import annotations
 
 import configparser
+import enum
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 from ivr.config.source import Invalid
+
+E = TypeVar("E", bound=enum.StrEnum)
 
 
 def _range(low: float, high: float, unit: str) -> str:
@@ -45,6 +49,19 @@ def decimal(low: float, high: float, unit: str = "") -> Callable[[str], float]:
         if not math.isfinite(value) or not low <= value <= high:
             raise Invalid(f"must be {_range(low, high, unit)}, got {raw}")
         return value
+
+    return parse
+
+
+def one_of(kind: type[E]) -> Callable[[str], E]:
+    """One of a string enum's values, e.g. `pin` or `refuse`."""
+
+    def parse(raw: str) -> E:
+        try:
+            return kind(raw.strip().lower())
+        except ValueError:
+            allowed = " or ".join(member.value for member in kind)
+            raise Invalid(f"expected {allowed}, got {raw!r}") from None
 
     return parse
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ivr.config import MAX_INBOUND_CALLS, ConfigError, load_config
+from ivr.flow.call_flow import AfterHours, UnknownCallers
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -216,4 +217,21 @@ def test_secret_mistakes_are_named(tmp_path: Path) -> None:
     assert problems(write(tmp_path, "[general]\n"), environ) == [
         f"{path}: [general] database: from $IVR_DATABASE_URL: unknown kind of database 'bogus'; "
         "expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/NAME"
+    ]
+
+
+def test_unknown_callers_and_after_hours_are_choices(tmp_path: Path) -> None:
+    defaults = load_config(write(tmp_path, "[general]\n"), environ={})
+    assert defaults.menu.unknown_callers is UnknownCallers.PIN
+    assert defaults.hours.after_hours is AfterHours.CRITICAL_ONLY
+    chosen = load_config(
+        write(tmp_path, "[menu]\nunknown_callers = refuse\n[hours]\nafter_hours = ALL\n"),
+        environ={},
+    )
+    assert chosen.menu.unknown_callers is UnknownCallers.REFUSE
+    assert chosen.hours.after_hours is AfterHours.ALL
+    path = write(tmp_path, "[menu]\nunknown_callers = ask\n[hours]\nafter_hours = some\n")
+    assert problems(path) == [
+        f"{path}:2: [menu] unknown_callers: expected pin or refuse, got 'ask'",
+        f"{path}:4: [hours] after_hours: expected critical_only or all, got 'some'",
     ]
