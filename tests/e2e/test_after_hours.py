@@ -36,6 +36,7 @@ def test_saturday_night_standard_fault_is_told_when_the_office_opens(
     result = line.sipp("caller_presses_key.xml", [(KNOWN_NUMBER, "1", "Acme desk")])
     assert_sipp_ok(line, "caller_presses_key.xml", result)
 
+    # Nothing was logged, and nothing the caller heard said it was.
     assert line.ivr_json("faults", "list") == []
     (call,) = line.ivr_json("calls", "list")
     assert call["outcome"] == "after_hours"
@@ -68,6 +69,24 @@ def test_saturday_night_critical_fault_is_taken_with_its_clock(fault_line_factor
     assert call["fault_reference"] == fault["reference"]
     assert fault["reference"] in line.ivr("faults", "list").stdout
     assert logged(line, "after hours; office opens")
+
+
+def test_with_after_hours_all_a_standard_fault_is_logged_on_the_next_opening_clock(
+    fault_line_factory: Any,
+) -> None:
+    line: FaultLine = fault_line_factory(start=False, hours={**CORE_HOURS, "after_hours": "all"})
+    line.start(SATURDAY_NIGHT)
+    result = line.sipp("caller_report.xml", [(KNOWN_NUMBER, "1", "Acme desk")])
+    assert_sipp_ok(line, "caller_report.xml", result)
+
+    (fault,) = line.ivr_json("faults", "list")
+    assert fault["priority"] == "standard"
+    # Its clock starts when the office opens on Monday 30 November, 09:00.
+    opening = datetime.fromisoformat("2026-11-30T09:00:00+00:00")
+    assert datetime.fromisoformat(fault["acknowledge_by"]) > opening
+    (call,) = line.ivr_json("calls", "list")
+    assert (call["outcome"], call["digits"]) == ("reported", "11")
+    assert call["fault_reference"] == fault["reference"]
 
 
 def test_callers_hear_the_current_outage_and_carry_on(fault_line_factory: Any) -> None:
