@@ -44,6 +44,7 @@ def _register() -> None:
     from ivr.admin import (
         admins_cli,
         calls_cli,
+        customers_cli,
         db_cli,
         engineers_cli,
         faults_cli,
@@ -60,6 +61,7 @@ def _register() -> None:
 
     for command in (
         serve_cli.serve,
+        customers_cli.customers,
         handsets_cli.handsets,
         calls_cli.calls,
         faults_cli.faults,
