@@ -382,3 +382,12 @@ def test_a_customer_without_a_pin_cannot_be_verified_by_pin(db: Database) -> Non
         account = add_customer(session, "No PIN Ltd").account
     assert attempt(db, account, "", T0) is None
     assert attempt(db, account, "1234", T0) is None
+
+
+def test_a_customer_with_pin_failures_can_be_removed(db: Database, acme_account: str) -> None:
+    """Its failures go with it (they are only there for the lock-out)."""
+    attempt(db, acme_account, "0000", T0)
+    with db.sessions.begin() as session:
+        remove_customer(session, acme_account)
+    with db.sessions() as session:
+        assert session.scalars(select(PinFailure)).all() == []

@@ -197,3 +197,26 @@ def test_the_demo_handset_of_scripts_run_keeps_working(conf: Path) -> None:
 def test_list_with_no_customers(conf: Path) -> None:
     assert ok(conf, "customers", "list").strip() == "no customers (add one: ivr customers add NAME)"
     assert listed(conf) == []
+
+
+def test_import_names_customers_by_name_or_account(conf: Path, tmp_path: Path) -> None:
+    ok(conf, "customers", "add", "Acme Ltd", "--account", "123456")
+    listing = tmp_path / "handsets.csv"
+    listing.write_text(
+        "number,customer\n020 7946 0000,123456\n0161 496 0000,Northern Widgets\n",
+        encoding="utf-8",
+    )
+    out = ok(conf, "handsets", "import", str(listing))
+    assert out.splitlines() == [
+        "created customer Northern Widgets",
+        "imported 2 rows: 2 added, 0 updated",
+    ]
+    listing.write_text("020 7946 0000,654321\n", encoding="utf-8")
+    result = ivr(conf, "handsets", "import", str(listing))
+    assert result.exit_code == 1
+    assert "nothing imported" in result.output and "654321" in result.output
+    rows = json.loads(ok(conf, "handsets", "list", "--json"))
+    assert [(r["number"], r["customer"]) for r in rows] == [
+        ("+442079460000", "Acme Ltd"),
+        ("+441614960000", "Northern Widgets"),
+    ]
