@@ -87,3 +87,16 @@ class PageKind(enum.StrEnum):
 
     ALERT = "alert"
     REMINDER = "reminder"
+
+
+class VerifiedBy(enum.StrEnum):
+    """How a caller was shown to be a customer, kept on the call and on its fault.
+
+    `handset`: the calling number is a handset we supplied; `trusted_pai`:
+    a P-Asserted-Identity from a trusted trunk named one; `pin`: an account
+    number and its PIN, keyed from any phone.
+    """
+
+    HANDSET = "handset"
+    TRUSTED_PAI = "trusted_pai"
+    PIN = "pin"

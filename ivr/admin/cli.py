@@ -45,6 +45,7 @@ def _register() -> None:
         admins_cli,
         calls_cli,
         config_cli,
+        customers_cli,
         db_cli,
         engineers_cli,
         faults_cli,
@@ -61,6 +62,7 @@ def _register() -> None:
 
     for command in (
         serve_cli.serve,
+        customers_cli.customers,
         handsets_cli.handsets,
         calls_cli.calls,
         faults_cli.faults,

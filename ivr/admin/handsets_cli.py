@@ -1,4 +1,12 @@
-"""`ivr handsets`: the telephones CLI SECURE supplied, the only ones the line serves."""
+"""`ivr handsets`: the telephones CLI SECURE supplied, the only ones the line serves.
+
+Each belongs to a customer, named by name or account number. A name not
+known yet creates the customer (without a PIN) and says so: registering
+handsets is how customers have always been set up, by hand and by script
+(`scripts/run`, CSV imports), and the message makes a misspelt name plain.
+An account number that is not known is refused: it cannot be meant as a
+new name.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.store.customers import CustomerError, customer_for_handset
 from ivr.store.handsets import (
     HandsetError,
     add_handset,
@@ -34,20 +43,32 @@ def handsets() -> None:
 
 @handsets.command("add")
 @click.argument("number")
-@click.option("--customer", required=True, help="The customer this handset belongs to.")
+@click.option(
+    "--customer",
+    required=True,
+    help="The customer it belongs to: a name or a 6-digit account number. A new name "
+    "creates the customer.",
+)
 @click.option("--if-missing", is_flag=True, help="Do nothing if the number is already registered.")
 @pass_app
 def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
-    """Register NUMBER (any common UK form) as a supplied handset."""
+    """Register NUMBER (any common UK form) as a supplied handset of a customer."""
     e164 = _number(number)
     if not customer.strip():
         raise click.BadParameter("a customer name is required", param_hint="'--customer'")
     try:
         with app.db.sessions.begin() as session:
-            if if_missing and find_handset(session, e164) is not None:
-                return
-            handset = add_handset(session, e164, customer)
-            click.echo(f"added {handset.number} ({handset.customer})")
+            if find_handset(session, e164) is not None:
+                if if_missing:
+                    return
+                raise HandsetError(f"{e164} is already registered")
+            owner, created = customer_for_handset(session, customer)
+            handset = add_handset(session, e164, owner)
+            if created:
+                click.echo(f"created customer {owner.name} (account {owner.account})")
+            click.echo(f"added {handset.number} ({owner.name})")
+    except CustomerError as exc:
+        raise click.ClickException(f"{exc}; add one with: ivr customers add NAME") from None
     except HandsetError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -56,17 +77,22 @@ def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def import_(app: AppContext, csv_file: Path) -> None:
-    """Import NUMBER,CUSTOMER rows; any bad line imports nothing."""
+    """Import NUMBER,CUSTOMER rows (CUSTOMER: name or account); any bad line imports nothing.
+
+    A customer name not known yet creates the customer, and is listed.
+    """
     try:
         with csv_file.open(newline="", encoding="utf-8-sig") as handle:
             rows = parse_handset_csv(handle)
         with app.db.sessions.begin() as session:
-            added, updated = import_handsets(session, rows)
+            result = import_handsets(session, rows)
     except HandsetError as exc:
         raise click.ClickException(f"{csv_file}: {exc}") from None
     except UnicodeDecodeError:
         raise click.ClickException(f"{csv_file}: not a UTF-8 text file") from None
-    click.echo(f"imported {len(rows)} rows: {added} added, {updated} updated")
+    for name in result.new_customers:
+        click.echo(f"created customer {name}")
+    click.echo(f"imported {len(rows)} rows: {result.added} added, {result.updated} updated")
 
 
 @handsets.command("list")
@@ -76,7 +102,12 @@ def list_(app: AppContext, as_json: bool) -> None:
     """List registered handsets."""
     with app.db.sessions() as session:
         rows = [
-            {"number": h.number, "customer": h.customer, "added_at": h.added_at.isoformat()}
+            {
+                "number": h.number,
+                "customer": h.customer,
+                "account": h.owner.account,
+                "added_at": h.added_at.isoformat(),
+            }
             for h in list_handsets(session)
         ]
     if as_json:

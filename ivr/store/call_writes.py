@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ivr.domain import Outcome, Priority
+from ivr.domain import Outcome, Priority, VerifiedBy
 from ivr.sla import Deadlines
 from ivr.store.faults import find_fault, new_reference, reference_taken
 from ivr.store.handsets import find_handset
@@ -73,6 +73,8 @@ def open_call(session: Session, new: NewCall, node: str | None) -> OpenedCall:
         verified=handset is not None,
         verification=_clip(verification, 255) or "",
         customer=handset.customer if handset else None,
+        customer_id=handset.customer_id if handset else None,
+        verified_by=VerifiedBy.HANDSET.value if handset else None,
         started_at=new.started_at,
         node=node,
     )
@@ -107,6 +109,8 @@ def create_fault(
         reference=reference,
         priority=priority.value,
         customer=call.customer,
+        customer_id=call.customer_id,
+        verified_by=call.verified_by,
         cli=call.cli,
         call_id=call.id,
         reported_at=reported_at,

@@ -1,5 +1,9 @@
 """Handsets CLI SECURE supplied: add, import, list, remove, look up.
 
+Every handset belongs to a customer (`ivr.store.customers`), named by name
+or account number; a name not known yet creates the customer (see
+`customer_for_handset` for why).
+
 Functions take a session; the caller decides where the transaction begins
 and ends (an import is one transaction: any bad line imports nothing).
 """
@@ -14,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.callers import InvalidNumber, normalise_number
-from ivr.store.models import Handset
+from ivr.store.customers import CustomerError, customer_for_handset
+from ivr.store.models import Customer, Handset
 
 
 class HandsetError(ValueError):
@@ -24,24 +29,41 @@ class HandsetError(ValueError):
 @dataclass(frozen=True)
 class HandsetRow:
     number: str
-    customer: str
+    customer: str  # a name or an account number
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    new_customers: list[str]
 
 
 def find_handset(session: Session, number: str) -> Handset | None:
     return session.scalar(select(Handset).where(Handset.number == number))
 
 
-def add_handset(session: Session, number: str, customer: str) -> Handset:
+def add_handset(session: Session, number: str, customer: str | Customer) -> Handset:
+    """Register `number` for `customer` (a Customer, or a name or account to resolve)."""
     e164 = _normalise(number)
-    customer = customer.strip()
-    if not customer:
-        raise HandsetError("a customer name is required")
     if find_handset(session, e164) is not None:
         raise HandsetError(f"{e164} is already registered")
-    handset = Handset(number=e164, customer=customer)
+    owner = _owner(session, customer)
+    handset = Handset(number=e164, owner=owner)
     session.add(handset)
     session.flush()
     return handset
+
+
+def _owner(session: Session, customer: str | Customer) -> Customer:
+    if isinstance(customer, Customer):
+        return customer
+    if not customer.strip():
+        raise HandsetError("a customer name is required")
+    try:
+        return customer_for_handset(session, customer)[0]
+    except CustomerError as exc:
+        raise HandsetError(str(exc)) from None
 
 
 def remove_handset(session: Session, number: str) -> Handset:
@@ -54,7 +76,9 @@ def remove_handset(session: Session, number: str) -> Handset:
 
 
 def list_handsets(session: Session) -> list[Handset]:
-    return list(session.scalars(select(Handset).order_by(Handset.customer, Handset.number)))
+    return list(
+        session.scalars(select(Handset).join(Handset.owner).order_by(Customer.name, Handset.number))
+    )
 
 
 def parse_handset_csv(lines: Iterable[str]) -> list[HandsetRow]:
@@ -89,19 +113,30 @@ def parse_handset_csv(lines: Iterable[str]) -> list[HandsetRow]:
     return rows
 
 
-def import_handsets(session: Session, rows: list[HandsetRow]) -> tuple[int, int]:
-    """Add new handsets and update customers of known ones; returns (added, updated)."""
+def import_handsets(session: Session, rows: list[HandsetRow]) -> ImportResult:
+    """Add new handsets and move known ones to the customer given.
+
+    A customer name not known yet is created (listed in the result); an
+    account number that is not known is an error naming it.
+    """
     added = updated = 0
+    created: list[str] = []
     for row in rows:
+        try:
+            owner, new = customer_for_handset(session, row.customer)
+        except CustomerError as exc:
+            raise HandsetError(f"nothing imported: {row.number}: {exc}") from None
+        if new:
+            created.append(owner.name)
         existing = find_handset(session, row.number)
         if existing is None:
-            session.add(Handset(number=row.number, customer=row.customer))
+            session.add(Handset(number=row.number, owner=owner))
             added += 1
-        elif existing.customer != row.customer:
-            existing.customer = row.customer
+        elif existing.customer_id != owner.id:
+            existing.owner = owner
             updated += 1
     session.flush()
-    return added, updated
+    return ImportResult(added, updated, created)
 
 
 def _normalise(number: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -61,6 +62,30 @@ class Base(DeclarativeBase):
     pass
 
 
+class Customer(Base):
+    """A customer of CLI SECURE: whose handsets they are, and who may report by PIN.
+
+    The account number is a string of 6 digits so that a leading zero is
+    kept, as the caller keys it. The PIN is only ever stored as a slow
+    salted hash (`ivr.store.customers`); a customer without one cannot be
+    verified by PIN. Calls and faults keep the customer's name as it was
+    beside their `customer_id`, so the log reads right after a rename.
+    """
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    account: Mapped[str] = mapped_column(String(6), unique=True)
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    handsets: Mapped[list[Handset]] = relationship(
+        back_populates="owner", order_by="Handset.number"
+    )
+
+
 class Handset(Base):
     """A telephone CLI SECURE supplied: only these may report faults by phone."""
 
@@ -68,8 +93,38 @@ class Handset(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
-    customer: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    owner: Mapped[Customer] = relationship(back_populates="handsets", lazy="joined")
+
+    @property
+    def customer(self) -> str:
+        """The owner's name, as every listing shows it (the name lives on the customer)."""
+        return self.owner.name
+
+
+class PinFailure(Base):
+    """A PIN entry that did not verify a caller: what the account lock-out counts.
+
+    `result` is `wrong` (a failed attempt that counts), `lockout` (the
+    failed attempt that locked the account) or `locked` (an attempt while
+    the account was locked, refused unchecked and not counted). Rows are
+    keyed by the account number as keyed, so an unknown account behaves
+    exactly like a known one and the lock-out tells a caller nothing.
+    """
+
+    __tablename__ = "pin_failures"
+    __table_args__ = (Index("ix_pin_failures_account_at", "account", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(6))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    source_number: Mapped[str | None] = mapped_column(String(20))  # E.164; None if withheld
+    result: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class CallRecord(Base):
@@ -92,7 +147,14 @@ class CallRecord(Base):
     cli: Mapped[str | None] = mapped_column(String(20))  # E.164 when it parsed
     verified: Mapped[bool] = mapped_column(default=False)
     verification: Mapped[str] = mapped_column(String(255), default="")
-    customer: Mapped[str | None] = mapped_column(String(200))
+    customer: Mapped[str | None] = mapped_column(String(200))  # the name then, a snapshot
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # How the caller was verified (`VerifiedBy`); None while they are not.
+    verified_by: Mapped[str | None] = mapped_column(String(16))
+    # True once the fault reference has played to its end at least once.
+    reference_heard: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -113,7 +175,11 @@ class Fault(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     priority: Mapped[str] = mapped_column(String(10), index=True)
     status: Mapped[str] = mapped_column(String(20), default=FaultStatus.OPEN.value, index=True)
-    customer: Mapped[str | None] = mapped_column(String(200))
+    customer: Mapped[str | None] = mapped_column(String(200))  # the name then, a snapshot
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    verified_by: Mapped[str | None] = mapped_column(String(16))  # as the call was
     cli: Mapped[str | None] = mapped_column(String(20))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -39,6 +39,7 @@ def test_the_walk_finds_every_noun() -> None:
         "outages",
         "prompts",
         "admins",
+        "customers",
     } <= nouns
     assert len(COMMANDS) > 40
 

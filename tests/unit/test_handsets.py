@@ -42,7 +42,9 @@ def test_import_good_file(db: Database) -> None:
     with (DATA / "good.csv").open() as handle:
         rows = parse_handset_csv(handle)
     with db.sessions.begin() as session:
-        assert import_handsets(session, rows) == (2, 0)
+        result = import_handsets(session, rows)
+    assert (result.added, result.updated) == (2, 0)
+    assert result.new_customers == ["Acme Ltd", "Northern Widgets"]
     with db.sessions() as session:
         assert [h.number for h in list_handsets(session)] == ["+442079460000", "+441614960000"]
 

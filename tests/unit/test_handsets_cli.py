@@ -36,9 +36,9 @@ def registered(conf: Path) -> list[tuple[str, str]]:
     ],
 )
 def test_add_any_uk_form_is_kept_in_e164(conf: Path, number: str) -> None:
-    assert ok(conf, "handsets", "add", number, "--customer", " Acme Ltd ").strip() == (
-        "added +442079460000 (Acme Ltd)"
-    )
+    out = ok(conf, "handsets", "add", number, "--customer", " Acme Ltd ")
+    assert out.splitlines()[0].startswith("created customer Acme Ltd (account ")
+    assert out.splitlines()[1] == "added +442079460000 (Acme Ltd)"
     assert registered(conf) == [("+442079460000", "Acme Ltd")]
 
 
@@ -73,7 +73,11 @@ def test_add_bad_input_is_a_usage_error(
 
 def test_import_then_list_as_json(conf: Path) -> None:
     out = ok(conf, "handsets", "import", str(DATA / "good.csv"))
-    assert out.strip() == "imported 2 rows: 2 added, 0 updated"
+    assert out.splitlines() == [
+        "created customer Acme Ltd",
+        "created customer Northern Widgets",
+        "imported 2 rows: 2 added, 0 updated",
+    ]
     rows = json.loads(ok(conf, "handsets", "list", "--json"))
     assert [(r["number"], r["customer"]) for r in rows] == [
         ("+442079460000", "Acme Ltd"),  # by customer

@@ -158,7 +158,7 @@ def test_a_create_all_database_is_adopted_with_its_rows(database: Database) -> N
 def test_an_older_create_all_database_gets_its_missing_tables(database: Database) -> None:
     """Made before some tables existed: those are created, the others kept."""
     metadata = migrations.load_models()
-    old = [metadata.tables[name] for name in ("handsets", "calls", "faults")]
+    old = [metadata.tables[name] for name in ("customers", "handsets", "calls", "faults")]
     metadata.create_all(database.engine, tables=old)
     with database.sessions.begin() as session:
         add_handset(session, "020 7946 0000", "Acme Ltd")
@@ -264,3 +264,101 @@ def test_pages_made_before_reminders_become_alerts(database: Database) -> None:
         assert migrations.current(connection) == HEAD
         rows = connection.execute(text("SELECT kind, target FROM pages")).all()
     assert [tuple(row) for row in rows] == [("alert", None)]
+
+
+def test_customer_names_become_customers_linking_every_row(database: Database) -> None:
+    """0004 makes one customer per name in use and links handsets, calls and faults to it.
+
+    Names differing only in case or spacing are one customer; calls and
+    faults keep the name as written; a customer known only from an old
+    fault (its handsets since removed) still becomes a record.
+    """
+    migrations.upgrade(database.engine, "0003")
+    at = datetime(2026, 1, 7, 3, tzinfo=UTC)
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO handsets (id, number, customer, added_at) VALUES"
+                " (1, '+442079460000', 'Acme Ltd', :at),"
+                " (2, '+442079460001', 'Acme Ltd', :at),"
+                " (3, '+441614960000', 'Northern Widgets', :at)"
+            ),
+            {"at": at},
+        )
+        calls = [
+            (1, "+442079460000", True, "Acme Ltd"),
+            (2, "+441614960000", True, "ACME  ltd"),  # an old spelling, one customer
+            (3, "+447700900000", False, None),  # an unknown caller
+            (4, "+441134960000", True, "Gone Ltd"),  # handset since removed
+        ]
+        for call_id, cli, verified, customer in calls:
+            connection.execute(
+                text(
+                    "INSERT INTO calls (id, sip_call_id, direction, cli, verified, verification,"
+                    " customer, started_at, digits, outcome)"
+                    " VALUES (:id, :sip, 'inbound', :cli, :verified, '', :customer, :at, '',"
+                    " 'reported')"
+                ),
+                {
+                    "id": call_id,
+                    "sip": f"call-{call_id}",
+                    "cli": cli,
+                    "verified": verified,
+                    "customer": customer,
+                    "at": at,
+                },
+            )
+        for fault_id, call_id, customer in ((1, 1, "Acme Ltd"), (2, 4, "Gone Ltd")):
+            connection.execute(
+                text(
+                    "INSERT INTO faults (id, reference, priority, status, customer, call_id,"
+                    " reported_at) VALUES (:id, :ref, 'high', 'open', :customer, :call, :at)"
+                ),
+                {
+                    "id": fault_id,
+                    "ref": f"10000{fault_id}",
+                    "customer": customer,
+                    "call": call_id,
+                    "at": at,
+                },
+            )
+
+    database.create_schema()
+
+    with database.engine.connect() as connection:
+        assert migrations.current(connection) == HEAD
+        customers = {
+            row.name: (row.id, row.account)
+            for row in connection.execute(text("SELECT id, name, account FROM customers"))
+        }
+        handsets = connection.execute(
+            text("SELECT number, customer_id FROM handsets ORDER BY id")
+        ).all()
+        call_rows = connection.execute(
+            text(
+                "SELECT customer, customer_id, verified_by, reference_heard FROM calls ORDER BY id"
+            )
+        ).all()
+        fault_rows = connection.execute(
+            text("SELECT customer, customer_id, verified_by FROM faults ORDER BY id")
+        ).all()
+    assert set(customers) == {"Acme Ltd", "Northern Widgets", "Gone Ltd"}
+    accounts = [account for _, account in customers.values()]
+    assert len(set(accounts)) == 3 and all(len(a) == 6 and a.isdigit() for a in accounts)
+    acme, northern, gone = (customers[n][0] for n in ("Acme Ltd", "Northern Widgets", "Gone Ltd"))
+    assert [tuple(row) for row in handsets] == [
+        ("+442079460000", acme),
+        ("+442079460001", acme),
+        ("+441614960000", northern),
+    ]
+    assert [tuple(row) for row in call_rows] == [
+        ("Acme Ltd", acme, "handset", False),
+        ("ACME  ltd", acme, "handset", False),
+        (None, None, None, False),
+        ("Gone Ltd", gone, "handset", False),
+    ]
+    assert [tuple(row) for row in fault_rows] == [
+        ("Acme Ltd", acme, "handset"),
+        ("Gone Ltd", gone, "handset"),
+    ]
+    assert model_diff(database) == []
