@@ -119,6 +119,22 @@ class DbWriter:
             )
         return pageable
 
+    async def verify_by_pin(
+        self, call_id: int, account: str, pin: str, now: datetime
+    ) -> str | None:
+        """The customer's name when the account and PIN match (the call is then theirs).
+
+        Run in a thread of its own, not on the writer: the PIN's memory-hard
+        hash takes a tenth of a second, and no other call's commit (a
+        critical fault's above all) may wait behind it.
+        """
+
+        def work(session: Session) -> str | None:
+            customer = call_writes.verify_by_pin(session, call_id, account, pin, now)
+            return customer.name if customer is not None else None
+
+        return await asyncio.to_thread(self.db.transaction, work)
+
     async def recent_fault(self, customer: str, since: datetime) -> str | None:
         """The reference of this customer's latest open fault reported since `since`."""
         return await self._run(lambda session: recent_open_fault(session, customer, since))
@@ -141,6 +157,7 @@ class DbWriter:
                 outcome=summary.outcome,
                 digits="".join(summary.digits),
                 reference=summary.reference,
+                reference_heard=summary.reference_heard,
                 ended_at=ended_at,
             )
         )

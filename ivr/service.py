@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from ivr.config import Config
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
-from ivr.flow.call_flow import FlowSettings, UnknownCallers
+from ivr.flow.call_flow import FlowSettings
 from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
@@ -94,8 +94,7 @@ class FaultLineService:
                 tries=self.config.menu.tries,
                 describe=self.config.recording.enabled,
                 max_description_seconds=self.config.recording.max_seconds,
-                # Until account and PIN checks are wired to the store.
-                unknown_callers=UnknownCallers.REFUSE,
+                unknown_callers=self.config.menu.unknown_callers,
                 after_hours=self.config.hours.after_hours,
             ),
             recording=self.config.recording,

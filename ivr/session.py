@@ -22,7 +22,9 @@ from ivr.domain import Outcome, Priority
 from ivr.flow.call_flow import CallFlow, FlowSettings, State
 from ivr.flow.events import (
     Answered,
+    CheckCredentials,
     Command,
+    CredentialsChecked,
     Event,
     FaultNotRecorded,
     FaultRecorded,
@@ -132,6 +134,7 @@ class CallSession:
                 cli=presented.cli,
                 verification=presented.reason,
                 started_at=started,
+                identity_source=presented.identity_source,
             )
         )
         self._call_pk = opened.id
@@ -222,12 +225,30 @@ class CallSession:
     async def _handle(self, command: Command) -> Event | None:
         if isinstance(command, RecordFault):
             return await self._record(command.priority)
+        if isinstance(command, CheckCredentials):
+            return await self._check_credentials(command)
         if isinstance(command, StartRecording):
             self._start_recording(command)
             return None
         if isinstance(command, StopRecording):
             return await self._finish_recording("key")
         raise TypeError(f"unexpected command {command!r}")
+
+    async def _check_credentials(self, command: CheckCredentials) -> Event:
+        assert self._call_pk is not None
+        now = self.deps.clock()
+        try:
+            customer = await self.deps.writer.verify_by_pin(
+                self._call_pk, command.account, command.pin, now
+            )
+        except Exception:
+            log.exception("call %s: could not check an account and PIN", self.call.call_id)
+            customer = None
+        if customer is None:
+            log.info("call %s: account and PIN not recognised", self.call.call_id)
+            return CredentialsChecked(None)
+        log.info("call %s: verified by PIN as %s", self.call.call_id, customer)
+        return CredentialsChecked(customer, await self._recent_fault(customer, now))
 
     def _start_recording(self, command: StartRecording) -> None:
         settings = self.deps.recording

@@ -28,6 +28,7 @@ from ivr.store.customers import (
     set_customer,
     summarise,
 )
+from ivr.store.models import utcnow
 
 _PIN_HELP = "Read the PIN (4 to 8 digits) as one line from standard input."
 _EMAIL_HELP = "An e-mail address for the customer; repeat for several."
@@ -89,7 +90,7 @@ def add(
 def list_(app: AppContext, as_json: bool) -> None:
     """List customers with their account numbers, handsets and open faults."""
     with app.db.sessions() as session:
-        rows = [summarise(session, c) for c in list_customers(session)]
+        rows = [summarise(session, c, utcnow()) for c in list_customers(session)]
     if as_json:
         echo_json([row.as_dict() for row in rows])
         return
@@ -112,7 +113,7 @@ def show(app: AppContext, customer: str, as_json: bool) -> None:
     """Show CUSTOMER (a name or account number): e-mail, handsets, open faults."""
     try:
         with app.db.sessions() as session:
-            row = summarise(session, get_customer(session, customer))
+            row = summarise(session, get_customer(session, customer), utcnow())
     except CustomerError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -125,6 +126,8 @@ def show(app: AppContext, customer: str, as_json: bool) -> None:
     click.echo(f"  handsets:    {', '.join(row.handsets) or '-'}")
     click.echo(f"  open faults: {', '.join(row.open_faults) or '-'}")
     click.echo(f"  added:       {row.created_at.isoformat()}")
+    if row.locked_until is not None:
+        click.echo(f"  PIN entry LOCKED until {row.locked_until.isoformat()} (too many wrong PINs)")
 
 
 @customers.command("set")

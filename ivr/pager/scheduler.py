@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from ivr.domain import VerifiedBy
 from ivr.flow.speech import SpeechPart
 from ivr.pager.dialer import Dialer, PageDialer, contact_uri
 from ivr.paging.page_flow import PagedFault, PageSettings, page_message
@@ -166,6 +167,7 @@ class PagingScheduler:
                 customer=f.customer,
                 cli=f.cli,
                 reported_at=f.reported_at.astimezone(self.tz),
+                by_pin=f.verified_by == VerifiedBy.PIN.value,
             )
             for f in page.faults
         ]

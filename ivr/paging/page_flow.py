@@ -39,6 +39,7 @@ class PagedFault:
     customer: str | None
     cli: str | None
     reported_at: datetime  # local time
+    by_pin: bool = False  # the caller proved who they are with a PIN, not their handset
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def page_message(
     parts += [Prompt("page_reported"), Moment(first.reported_at, now_local)]
     if first.cli:
         parts += [Prompt("page_caller"), Digits(first.cli.lstrip("+"))]
+    if first.by_pin:
+        parts.append(Prompt("page_verified_by_pin"))
     parts.append(Prompt("page_options"))
     return parts
 

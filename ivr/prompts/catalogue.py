@@ -76,6 +76,7 @@ PAGE_FLOW_PROMPTS = (
     "page_reference",
     "page_reported",
     "page_caller",
+    "page_verified_by_pin",
     "page_options",
     "page_acknowledged",
     "page_passed",

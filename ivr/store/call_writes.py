@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from ivr.domain import Outcome, Priority, VerifiedBy
 from ivr.sla import Deadlines
+from ivr.store.customers import check_pin
 from ivr.store.faults import find_fault, new_reference, reference_taken
 from ivr.store.handsets import find_handset
-from ivr.store.models import CallRecord, Fault, Recording
+from ivr.store.models import CallRecord, Customer, Fault, Recording
 from ivr.store.pages import open_page
 
 MAX_REFERENCE_ATTEMPTS = 20
@@ -34,6 +35,7 @@ class NewCall:
     cli: str | None
     verification: str
     started_at: datetime
+    identity_source: str = "from"  # where the number came from: "pai", "from" or "none"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,13 @@ def _clip(value: str | None, limit: int = MAX_STORED_TEXT) -> str | None:
     return value[:limit] if value is not None else None
 
 
+def _verified_by(known: bool, identity_source: str) -> str | None:
+    if not known:
+        return None
+    trusted = identity_source == "pai"
+    return (VerifiedBy.TRUSTED_PAI if trusted else VerifiedBy.HANDSET).value
+
+
 def open_call(session: Session, new: NewCall, node: str | None) -> OpenedCall:
     """Log the call as it arrives, verified against the handsets table."""
     handset = find_handset(session, new.cli) if new.cli else None
@@ -74,7 +83,7 @@ def open_call(session: Session, new: NewCall, node: str | None) -> OpenedCall:
         verification=_clip(verification, 255) or "",
         customer=handset.customer if handset else None,
         customer_id=handset.customer_id if handset else None,
-        verified_by=VerifiedBy.HANDSET.value if handset else None,
+        verified_by=_verified_by(handset is not None, new.identity_source),
         started_at=new.started_at,
         node=node,
     )
@@ -150,11 +159,39 @@ def close_call(
     outcome: Outcome,
     digits: str,
     reference: str | None,
+    reference_heard: bool,
     ended_at: datetime,
 ) -> None:
     record = session.get_one(CallRecord, call_id)
     record.ended_at = ended_at
+    record.reference_heard = reference_heard
     record.digits = digits[:64]
     record.outcome = outcome.value
     if reference:
         record.fault_reference = reference
+
+
+def verify_by_pin(
+    session: Session,
+    call_id: int,
+    account: str,
+    pin: str,
+    now: datetime,
+) -> Customer | None:
+    """Check an unknown caller's account and PIN; on a match the call is theirs.
+
+    The call row then names the customer and says how it was verified, so
+    the fault it reports carries both (`create_fault` copies them). A
+    failure is counted towards the account's lock-out by `check_pin`.
+    """
+    call = session.get_one(CallRecord, call_id)
+    customer = check_pin(session, account, pin, call.cli, now)
+    if customer is None:
+        return None
+    call.customer = customer.name
+    call.customer_id = customer.id
+    call.verified = True
+    call.verified_by = VerifiedBy.PIN.value
+    note = f"{call.verification}; verified by PIN (account {account})"
+    call.verification = _clip(note, 255) or ""
+    return customer

@@ -91,6 +91,7 @@ def call_as_dict(call: CallRecord) -> dict[str, object]:
         "source_address": call.source_address,
         "cli": call.cli,
         "verified": call.verified,
+        "verified_by": call.verified_by,
         "verification": call.verification,
         "customer": call.customer,
         "started_at": _iso(call.started_at),
@@ -99,6 +100,7 @@ def call_as_dict(call: CallRecord) -> dict[str, object]:
         "digits": call.digits,
         "outcome": call.outcome,
         "fault_reference": call.fault_reference,
+        "reference_heard": call.reference_heard,
         "node": call.node,
     }
 

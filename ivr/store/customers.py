@@ -297,6 +297,7 @@ class CustomerSummary:
     handsets: list[str]
     open_faults: list[str]
     created_at: datetime
+    locked_until: datetime | None = None  # PIN entry locked out until then
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -307,10 +308,12 @@ class CustomerSummary:
             "handsets": list(self.handsets),
             "open_faults": list(self.open_faults),
             "created_at": self.created_at.isoformat(),
+            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
         }
 
 
-def summarise(session: Session, customer: Customer) -> CustomerSummary:
+def summarise(session: Session, customer: Customer, now: datetime | None = None) -> CustomerSummary:
+    """With `now`, also whether PIN entry is locked out for the account at that moment."""
     return CustomerSummary(
         name=customer.name,
         account=customer.account,
@@ -319,6 +322,7 @@ def summarise(session: Session, customer: Customer) -> CustomerSummary:
         handsets=[h.number for h in customer.handsets],
         open_faults=[f.reference for f in open_faults(session, customer)],
         created_at=customer.created_at,
+        locked_until=locked_until(session, customer.account, now) if now is not None else None,
     )
 
 

@@ -192,6 +192,7 @@ def fault_as_dict(fault: Fault, now: datetime | None = None) -> dict[str, object
         "status": fault.status,
         "customer": fault.customer,
         "cli": fault.cli,
+        "verified_by": fault.verified_by,
         "reported_at": iso(fault.reported_at),
         "acknowledge_by": iso(fault.acknowledge_by),
         "respond_by": iso(fault.respond_by),

@@ -86,9 +86,12 @@ class FaultLine:
     command_prefix: tuple[str, ...] = ()
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def ivr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def ivr(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [*IVR, "--config", str(self.config_path), *args],
+            input=input,
             capture_output=True,
             text=True,
             timeout=60,
@@ -225,7 +228,7 @@ class FaultLine:
     def _sipp_command(
         self, scenario: str, callers: list[tuple[str, ...]], *, concurrent: int, timeout: float
     ) -> list[str]:
-        inf = self.workdir / f"callers-{scenario}-{len(callers)}.csv"
+        inf = self.workdir / f"callers-{Path(scenario).name}-{len(callers)}.csv"
         inf.write_text(
             "SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in callers), encoding="ascii"
         )
@@ -273,7 +276,13 @@ def write_config(
             "rate": "260",
         },
         "recording": {"silence_seconds": "1", "max_seconds": "20"},
-        "menu": {"first_digit_timeout": "2", "tries": "2", "recent_fault_minutes": "0"},
+        # Unknown callers are refused unless a test asks for the account-and-PIN way in.
+        "menu": {
+            "first_digit_timeout": "2",
+            "tries": "2",
+            "recent_fault_minutes": "0",
+            "unknown_callers": "refuse",
+        },
         # Open around the clock unless a test says otherwise, so that tests
         # behave the same whenever they run.
         "hours": {"open": "00:00", "close": "23:59", "holidays": "GB-ENG"},

@@ -16,13 +16,14 @@ MAKE_INBAND = REPO / "tests" / "data" / "make_inband_dtmf.sh"
 
 
 def write_inband_call_audio(line: FaultLine) -> None:
-    """'3', 1.5 s, '1' as tones, then 6 s of a voice-band sound to record."""
+    """'3', 1.5 s, '1' as tones, then 14 s of a voice-band sound: the caller hears the
+    reference and what happens next, then describes the fault until hanging up."""
     keys = line.workdir / "keys.ul"
     talk = line.workdir / "talk.ul"
     subprocess.run([str(MAKE_INBAND), str(keys), "3", "1500ms", "1"], check=True)
     subprocess.run(
         ["sox", "-D", "-n", "-r", "8000", "-c", "1", "-t", "ul", str(talk),
-         "synth", "6", "sine", "300-900", "tremolo", "4", "gain", "-12"],
+         "synth", "14", "sine", "300-900", "tremolo", "4", "gain", "-12"],
         check=True,
     )  # fmt: skip
     (line.workdir / "inband.ul").write_bytes(keys.read_bytes() + talk.read_bytes())

@@ -11,6 +11,7 @@ import pytest
 
 from ivr.domain import Outcome, Priority
 from ivr.flow.call_flow import (
+    AfterHours,
     CallFlow,
     FlowSettings,
     IllegalEvent,
@@ -20,6 +21,8 @@ from ivr.flow.call_flow import (
 from ivr.flow.events import (
     Answered,
     CancelTimer,
+    CheckCredentials,
+    CredentialsChecked,
     DigitPressed,
     FaultNotRecorded,
     FaultRecorded,
@@ -597,3 +600,131 @@ def test_the_flow_goes_on_after_an_illegal_event() -> None:
     assert confirm(flow) == [RecordFault(Priority.CRITICAL)]
     flow.handle(FaultRecorded("471203"), 3.0)
     assert flow.summary.reference == "471203"
+
+
+# ---- an unknown caller proves who they are with an account number and PIN ---------------
+
+
+def unknown_flow() -> tuple[CallFlow, list[object]]:
+    flow = CallFlow(SETTINGS)
+    return flow, list(flow.handle(Answered(verified=False), 0.0))
+
+
+def test_an_unknown_caller_is_asked_for_their_account_number() -> None:
+    flow, commands = unknown_flow()
+    assert prompt_ids(commands[0]) == ["greeting", "unknown_caller_pin", "enter_account"]
+    assert isinstance(commands[0], Play) and commands[0].barge_in
+    assert flow.state is State.ASK_ACCOUNT
+
+
+def test_account_then_pin_then_the_menu_and_the_pin_is_never_logged() -> None:
+    flow, _ = unknown_flow()
+    commands = press(flow, "1")  # typed over the prompt: it stops, and the next key is awaited
+    assert commands == [StopPlayback(), SetTimer(11.0)]
+    press(flow, "23456")
+    commands = press(flow, "#")
+    assert prompt_ids(commands[-1]) == ["enter_pin"] and flow.state is State.ASK_PIN
+    press(flow, "4321")
+    commands = press(flow, "#")
+    assert commands[-1] == CheckCredentials("123456", "4321")
+    assert flow.state is State.CHECKING
+    assert press(flow, "9") == []  # nothing is taken while the details are checked
+    commands = flow.handle(CredentialsChecked("Acme Ltd"), 5.0)
+    assert prompt_ids(commands[-1]) == ["menu"]
+    assert flow.summary.verified_by_pin == "Acme Ltd"
+    press(flow, "3")
+    assert confirm(flow) == [RecordFault(Priority.CRITICAL)]
+    assert flow.summary.digits == ["3", "1"]  # the account and PIN are not among the keys
+    assert "4321" not in repr(CheckCredentials("123456", "4321"))
+
+
+def test_a_verified_pin_caller_with_an_open_fault_is_offered_it() -> None:
+    flow, _ = unknown_flow()
+    press(flow, "123456#4321#")
+    commands = flow.handle(CredentialsChecked("Acme Ltd", recent_reference="777888"), 5.0)
+    assert prompt_ids(commands[-1]) == ["recent_fault", "recent_fault_options"]
+
+
+def test_three_wrong_entries_end_the_call_politely_with_no_fault() -> None:
+    flow, _ = unknown_flow()
+    for attempt in range(SETTINGS.tries - 1):
+        press(flow, "123456#0000#")
+        commands = flow.handle(CredentialsChecked(None), 5.0)
+        assert prompt_ids(commands[-1]) == ["details_not_recognised", "enter_account"], attempt
+    press(flow, "123456#0000#")
+    commands = flow.handle(CredentialsChecked(None), 9.0)
+    assert prompt_ids(commands[-1]) == ["details_goodbye"]
+    assert flow.handle(PlaybackFinished(), 12.0) == [Hangup()]
+    assert flow.summary.outcome is Outcome.REJECTED
+    assert flow.summary.reference is None
+
+
+def test_silence_or_an_empty_account_asks_again_then_gives_up() -> None:
+    flow, _ = unknown_flow()
+    flow.handle(PlaybackFinished(), 5.0)
+    commands = flow.handle(TimerExpired(), 15.0)
+    assert prompt_ids(commands[-1]) == ["details_not_recognised", "enter_account"]
+    commands = press(flow, "#")  # hash alone: nothing was typed
+    assert prompt_ids(commands[-1]) == ["details_not_recognised", "enter_account"]
+    flow.handle(PlaybackFinished(), 20.0)
+    commands = flow.handle(TimerExpired(), 30.0)
+    assert prompt_ids(commands[-1]) == ["details_goodbye"]
+    assert flow.summary.outcome is Outcome.REJECTED
+
+
+def test_star_starts_the_entry_again() -> None:
+    flow, _ = unknown_flow()
+    press(flow, "999")
+    commands = press(flow, "*")
+    assert prompt_ids(commands[-1]) == ["enter_account"]
+    press(flow, "123456#")
+    press(flow, "12*")
+    press(flow, "4321#")
+    assert flow.state is State.CHECKING
+
+
+# ---- what happens next -------------------------------------------------------------------
+
+
+def test_the_caller_hears_by_when_from_the_stored_deadline() -> None:
+    flow, _ = answered_flow()
+    press(flow, "2")
+    confirm(flow)
+    now = datetime(2026, 11, 25, 9, 45, tzinfo=LONDON)
+    due = datetime(2026, 11, 25, 14, 45, tzinfo=LONDON)
+    commands = recorded(flow, "123456", acknowledge_by=due, local_now=now)
+    assert prompt_ids(commands[0]) == ["acknowledge_by", "describe_fault"]
+    assert Moment(due, now) in commands[0].parts  # type: ignore[attr-defined]
+
+
+def test_a_critical_caller_is_not_told_an_engineer_is_called_when_nobody_can_be() -> None:
+    flow, _ = answered_flow()
+    press(flow, "3")
+    confirm(flow)
+    commands = recorded(flow, "123456", engineer_called=False)
+    assert prompt_ids(commands[0]) == ["no_engineer_now", "describe_fault"]
+
+
+def test_with_after_hours_all_a_standard_fault_is_taken_and_the_caller_told_when() -> None:
+    flow = CallFlow(replace(SETTINGS, after_hours=AfterHours.ALL))
+    now = datetime(2026, 11, 28, 22, 0, tzinfo=LONDON)
+    opening = datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)
+    commands = flow.handle(
+        Answered(verified=True, after_hours=True, next_opening=opening, local_now=now), 0.0
+    )
+    assert prompt_ids(commands[0]) == ["greeting", "after_hours_closed", "office_opens", "menu"]
+    press(flow, "1")
+    assert confirm(flow) == [RecordFault(Priority.STANDARD)]
+    due = datetime(2026, 11, 30, 17, 0, tzinfo=LONDON)
+    commands = recorded(flow, "123456", acknowledge_by=due, local_now=now)
+    assert prompt_ids(commands[0]) == ["after_hours_logged", "acknowledge_by", "describe_fault"]
+
+
+def test_a_caller_who_hangs_up_during_the_first_reading_has_not_heard_it() -> None:
+    flow, _ = answered_flow()
+    press(flow, "3")
+    confirm(flow)
+    flow.handle(FaultRecorded("471203"), 2.0)
+    flow.handle(HungUp(), 3.0)
+    assert flow.summary.outcome is Outcome.REPORTED
+    assert not flow.summary.reference_heard
