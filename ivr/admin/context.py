@@ -1,8 +1,10 @@
-"""What every CLI command shares: the configuration and the database, loaded on first use."""
+"""What every CLI command shares: the configuration, the database and the clock."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,30 @@ import click
 from ivr.config import Config, ConfigError, load_config
 from ivr.store.db import Database
 
+Clock = Callable[[], datetime]
+
+# Row ids as the database can hold them: PostgreSQL's INTEGER is 32 bits, so a
+# larger id can never exist and would fail inside the driver instead.
+DB_ID = click.IntRange(1, 2**31 - 1)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
 
 class AppContext:
-    def __init__(self, config_path: Path) -> None:
+    """Loaded on first use, so that `--help` works without a sip.conf.
+
+    The clock lives here, not in each command module, so a test sets one
+    clock for the whole command line (CliRunner.invoke(obj=clock)).
+    """
+
+    def __init__(self, config_path: Path, clock: Clock = system_clock) -> None:
         self.config_path = config_path
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @cached_property
     def config(self) -> Config:

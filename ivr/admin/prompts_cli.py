@@ -86,9 +86,16 @@ def check(app: AppContext) -> None:
 @pass_app
 def say(app: AppContext, text: str, out_path: Path) -> None:
     """Write TEXT, spoken in the configured voice, to a WAV file."""
+    # Checked before the (slow) synthesis, so a typo in the path costs nothing.
+    if not out_path.parent.is_dir():
+        raise click.BadParameter(
+            f"{out_path.parent} is not a directory that exists", param_hint="'--out'"
+        )
     library = _library(app)
     try:
         library.say(text, out_path)
     except PromptError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_path}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {out_path}")

@@ -7,6 +7,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
+# Instants typed on the command line must fall in these years. Nothing the
+# fault line stores is older, and a deadline worked out from a date near
+# year 9999 runs off the end of the calendar: such a date is a typo.
+FIRST_YEAR = 1970
+LAST_YEAR = 2199
+
 
 def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
     """An aware instant from ISO 8601; a time without offset is local to `tz`.
@@ -22,6 +28,11 @@ def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:
             "2026-11-24T15:30+00:00)",
             param_hint=param_hint,
         ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"{value.strip()} is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}",
+            param_hint=param_hint,
+        )
     if parsed.tzinfo is not None:
         return parsed
     first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
