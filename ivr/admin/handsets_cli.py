@@ -8,6 +8,7 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.names import CUSTOMER_NAME_MAX, InvalidName, check_name
 from ivr.store.handsets import (
     HandsetError,
     add_handset,
@@ -34,14 +35,21 @@ def handsets() -> None:
 
 @handsets.command("add")
 @click.argument("number")
-@click.option("--customer", required=True, help="The customer this handset belongs to.")
+@click.option(
+    "--customer",
+    required=True,
+    help=f"The customer this handset belongs to (at most {CUSTOMER_NAME_MAX} characters,"
+    " no control characters).",
+)
 @click.option("--if-missing", is_flag=True, help="Do nothing if the number is already registered.")
 @pass_app
 def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
     """Register NUMBER (any common UK form) as a supplied handset."""
     e164 = _number(number)
-    if not customer.strip():
-        raise click.BadParameter("a customer name is required", param_hint="'--customer'")
+    try:
+        customer = check_name(customer, "a customer name", CUSTOMER_NAME_MAX)
+    except InvalidName as exc:
+        raise click.BadParameter(str(exc), param_hint="'--customer'") from None
     try:
         with app.db.sessions.begin() as session:
             if if_missing and find_handset(session, e164) is not None:
@@ -52,7 +60,10 @@ def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-@handsets.command("import")
+@handsets.command(
+    "import",
+    epilog=f"CUSTOMER: at most {CUSTOMER_NAME_MAX} characters, no control characters.",
+)
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def import_(app: AppContext, csv_file: Path) -> None:

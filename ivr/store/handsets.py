@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.names import CUSTOMER_NAME_MAX, InvalidName, check_name
 from ivr.store.models import Handset
 
 
@@ -33,9 +34,7 @@ def find_handset(session: Session, number: str) -> Handset | None:
 
 def add_handset(session: Session, number: str, customer: str) -> Handset:
     e164 = _normalise(number)
-    customer = customer.strip()
-    if not customer:
-        raise HandsetError("a customer name is required")
+    customer = _customer(customer)
     if find_handset(session, e164) is not None:
         raise HandsetError(f"{e164} is already registered")
     handset = Handset(number=e164, customer=customer)
@@ -82,8 +81,13 @@ def parse_handset_csv(lines: Iterable[str]) -> list[HandsetRow]:
         if e164 in seen:
             errors.append(f"line {line_number}: {e164} repeats line {seen[e164]}")
             continue
+        try:
+            customer = _customer(record[1])
+        except HandsetError as exc:
+            errors.append(f"line {line_number}: {exc}")
+            continue
         seen[e164] = line_number
-        rows.append(HandsetRow(e164, record[1].strip()))
+        rows.append(HandsetRow(e164, customer))
     if errors:
         raise HandsetError("nothing imported:\n" + "\n".join(errors))
     return rows
@@ -108,4 +112,11 @@ def _normalise(number: str) -> str:
     try:
         return normalise_number(number)
     except InvalidNumber as exc:
+        raise HandsetError(str(exc)) from None
+
+
+def _customer(name: str) -> str:
+    try:
+        return check_name(name, "a customer name", CUSTOMER_NAME_MAX)
+    except InvalidName as exc:
         raise HandsetError(str(exc)) from None
