@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ivr.admin.context import AppContext, Clock, system_clock
+from ivr.admin.context import UTF8_TEXT, AppContext, Clock, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,20 @@ def _register() -> None:
         db_cli.db,
     ):
         main.add_command(command)
+    _text_is_utf8(main)
+
+
+def _text_is_utf8(group: click.Group) -> None:
+    """Every plain text argument and option of every command takes UTF8_TEXT.
+
+    Set here, once for the whole tree, so no command can forget it.
+    """
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _text_is_utf8(command)
+        for param in command.params:
+            if param.type is click.STRING:
+                param.type = UTF8_TEXT
 
 
 _register()

@@ -21,6 +21,26 @@ Clock = Callable[[], datetime]
 DB_ID = click.IntRange(1, 2**31 - 1)
 
 
+class Utf8Text(click.ParamType):
+    """Text typed on the command line, refused when its bytes were not UTF-8.
+
+    Python keeps such bytes as lone surrogates, which neither the database
+    nor a terminal will take; refused while parsing, the message names the
+    option (exit 2). File names stay click.Path: on disk any bytes are fine.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = click.STRING.convert(value, param, ctx)
+        if any("\ud800" <= char <= "\udfff" for char in text):
+            self.fail(f"{text!r} is not UTF-8 text", param, ctx)
+        return text
+
+
+UTF8_TEXT = Utf8Text()
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 

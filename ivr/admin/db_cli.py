@@ -50,11 +50,19 @@ def _show(revisions: tuple[str, ...]) -> str:
 @pass_app
 def upgrade(app: AppContext, revision: str) -> None:
     """Apply the migrations up to REVISION (newest by default)."""
+    if not revision.strip():
+        raise click.ClickException("no revision given: give head, or one ivr db current shows")
     with _database(app) as database:
         try:
             migrations.upgrade(database.engine, revision)
         except (CommandError, migrations.MigrationError) as exc:
             raise click.ClickException(str(exc)) from None
+        except AssertionError:
+            # Alembic asserts, instead of raising its own error, on some
+            # relative revisions it cannot resolve (head+5).
+            raise click.ClickException(
+                f"cannot upgrade to {revision!r}: no such revision"
+            ) from None
         click.echo(str(_status(database)))
 
 

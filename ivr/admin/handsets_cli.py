@@ -74,9 +74,11 @@ def import_(app: AppContext, csv_file: Path) -> None:
         with app.db.sessions.begin() as session:
             added, updated = import_handsets(session, rows)
     except HandsetError as exc:
-        raise click.ClickException(f"{csv_file}: {exc}") from None
+        raise click.ClickException(f"{click.format_filename(csv_file)}: {exc}") from None
     except UnicodeDecodeError:
-        raise click.ClickException(f"{csv_file}: not a UTF-8 text file") from None
+        raise click.ClickException(
+            f"{click.format_filename(csv_file)}: not a UTF-8 text file"
+        ) from None
     click.echo(f"imported {len(rows)} rows: {added} added, {updated} updated")
 
 
