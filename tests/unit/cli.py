@@ -10,11 +10,11 @@ from click.testing import CliRunner, Result
 from ivr.admin.cli import main
 
 
-def write_conf(tmp_path: Path) -> Path:
-    """A sip.conf with a SQLite database in `tmp_path` and London time."""
+def write_conf(tmp_path: Path, extra: str = "") -> Path:
+    """A sip.conf with a SQLite database in `tmp_path` and London time (then `extra` sections)."""
     path = tmp_path / "sip.conf"
     path.write_text(
-        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n",
+        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n{extra}",
         encoding="utf-8",
     )
     return path
