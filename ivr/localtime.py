@@ -20,8 +20,15 @@ class NotADateTime(LocalTimeError):
     """The text is not ISO 8601 at all."""
 
 
+# Instants people type must fall in these years. Nothing the fault line
+# stores is older, and a deadline worked out from a date near year 9999 runs
+# off the end of the calendar: such a date is a typo.
+FIRST_YEAR = 1970
+LAST_YEAR = 2199
+
+
 class OutOfRange(LocalTimeError):
-    """The instant exists only in its own zone: in UTC it falls outside years 1 to 9999."""
+    """The year is outside FIRST_YEAR to LAST_YEAR."""
 
 
 class ClockChange(LocalTimeError):
@@ -45,9 +52,9 @@ def parse_local(value: str, tz: ZoneInfo) -> datetime:
 
 
 def _storable(moment: datetime, value: str) -> datetime:
-    """`moment` if it can be written as UTC, which is how every instant is stored."""
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        raise OutOfRange(f"{value} is out of range (years 1 to 9999 in UTC)") from None
+    """`moment` if it falls in the years people may type (and so can be stored as UTC)."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise OutOfRange(
+            f"{value.strip()} is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}"
+        )
     return moment

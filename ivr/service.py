@@ -36,6 +36,10 @@ def offset_clock(start: datetime) -> Callable[[], datetime]:
     return lambda: datetime.now(UTC) + offset
 
 
+class StartupError(RuntimeError):
+    """The service cannot start (its SIP port is taken, say); the message is for the operator."""
+
+
 class FaultLineService:
     def __init__(self, config: Config, clock: Callable[[], datetime] = system_clock) -> None:
         self.config = config
@@ -174,7 +178,15 @@ class FaultLineService:
             self._sessions[task] = session
             task.add_done_callback(self._forget_session)
 
-        await self.engine.start(incoming)
+        try:
+            await self.engine.start(incoming)
+        except Exception as exc:
+            # The engine's errors are the SIP stack's own types, which only
+            # ivr.sip may import; any of them here means nothing is listening.
+            raise StartupError(
+                f"cannot listen for SIP on {self.config.listen_host}:{self.config.listen_port} "
+                f"(UDP and TCP): {exc}"
+            ) from exc
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
         print(

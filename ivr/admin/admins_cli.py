@@ -12,6 +12,7 @@ import sys
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.names import ADMIN_NAME_MAX
 from ivr.store.admins import (
     AdminError,
     add_admin,
@@ -47,7 +48,11 @@ def admins() -> None:
     """Admins who may sign in to the web page (ivr web)."""
 
 
-@admins.command("add")
+@admins.command(
+    "add",
+    epilog=f"NAME: at most {ADMIN_NAME_MAX} letters, digits or . _ @ -, starting with a letter"
+    " or digit.",
+)
 @click.argument("name")
 @click.option("--password-stdin", "from_stdin", is_flag=True, help=_STDIN_HELP)
 @pass_app

@@ -10,6 +10,7 @@ attributes of a call row, whatever loaded it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -38,6 +39,9 @@ COLUMNS = ASTERISK_COLUMNS + OUR_COLUMNS
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...except a plain number such as an E.164 "+442079460000", which it can only
+# read as that number; billing tools expect it as Asterisk writes it.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 class CallRow(Protocol):
@@ -75,15 +79,21 @@ def _seconds(start: datetime | None, end: datetime | None) -> str:
     return str(max(0, round((end - start).total_seconds())))
 
 
-def _caller_text(value: str) -> str:
-    """Caller-controlled text, defused so a spreadsheet never runs it as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text and never runs as a formula.
+
+    Applied to every column alike: which columns a caller, an operator or a
+    future change can put text into is not something to keep track of.
+    """
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def cdr_row(call: CallRow, dst: str, tz: ZoneInfo) -> list[str]:
-    """One record, in COLUMNS order."""
+    """One record, in COLUMNS order, every cell spreadsheet-safe."""
     billsec = _seconds(call.answered_at, call.ended_at) if call.answered_at is not None else "0"
-    return [
+    cells = [
         call.cli or "",
         dst,
         _local(call.started_at, tz),
@@ -99,6 +109,7 @@ def cdr_row(call: CallRow, dst: str, tz: ZoneInfo) -> list[str]:
         call.digits,
         call.fault_reference or "",
         call.outcome,
-        _caller_text(call.sip_call_id),
+        call.sip_call_id,
         call.node or "",
     ]
+    return [spreadsheet_safe(cell) for cell in cells]

@@ -7,15 +7,50 @@ lazily so that `--help` works without one.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ivr.admin.context import AppContext
+from ivr.admin.context import UTF8_TEXT, AppContext, Clock, system_clock
+
+log = logging.getLogger(__name__)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def one_line(text: str) -> str:
+    """Text safe to print on one line: a message may quote what a user typed, and
+    bytes that are not UTF-8 (kept as lone surrogates) cannot be written to a
+    strict terminal at all, which would turn the message itself into a traceback."""
+    text = " ".join(text.split())
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class GuardedGroup(click.Group):
+    """The last resort: an error nobody foresaw is still one line and exit 1.
+
+    Each known failure has its own message where it happens; this only
+    catches what slipped past them, so a user never sees a traceback (with
+    --debug, they asked for it, and get it).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            raise click.ClickException(
+                one_line(f"unexpected error ({type(exc).__name__}): {exc}")
+                + " (run with --debug for the traceback)"
+            ) from None
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -25,8 +60,14 @@ from ivr.admin.context import AppContext
     type=click.Path(dir_okay=False, path_type=Path),
     help="sip.conf to read (env IVR_CONFIG).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="IVR_DEBUG",
+    help="On an unexpected error, show the Python traceback (env IVR_DEBUG).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path) -> None:
+def main(ctx: click.Context, config_path: Path, debug: bool) -> None:
     """The CLI SECURE fault line: answer fault calls, review calls and faults.
 
     Every noun has its verbs (`ivr calls list`, `ivr faults ack REF`); each
@@ -36,7 +77,9 @@ def main(ctx: click.Context, config_path: Path) -> None:
     says why); 2 bad usage (an unknown command or option, or a value that
     does not parse: the message names it).
     """
-    ctx.obj = AppContext(config_path)
+    # A caller (a test) may hand in the clock as the context object.
+    clock: Clock = ctx.obj if callable(ctx.obj) else system_clock
+    ctx.obj = AppContext(config_path, clock)
 
 
 def _register() -> None:
@@ -79,6 +122,20 @@ def _register() -> None:
         config_cli.config,
     ):
         main.add_command(command)
+    _text_is_utf8(main)
+
+
+def _text_is_utf8(group: click.Group) -> None:
+    """Every plain text argument and option of every command takes UTF8_TEXT.
+
+    Set here, once for the whole tree, so no command can forget it.
+    """
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _text_is_utf8(command)
+        for param in command.params:
+            if param.type is click.STRING:
+                param.type = UTF8_TEXT
 
 
 _register()

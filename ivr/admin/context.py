@@ -1,8 +1,10 @@
-"""What every CLI command shares: the configuration and the database, loaded on first use."""
+"""What every CLI command shares: the configuration, the database and the clock."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,50 @@ import click
 from ivr.config import Config, ConfigError, load_config
 from ivr.store.db import Database
 
+Clock = Callable[[], datetime]
+
+# Row ids as the database can hold them: PostgreSQL's INTEGER is 32 bits, so a
+# larger id can never exist and would fail inside the driver instead.
+DB_ID = click.IntRange(1, 2**31 - 1)
+
+
+class Utf8Text(click.ParamType):
+    """Text typed on the command line, refused when its bytes were not UTF-8.
+
+    Python keeps such bytes as lone surrogates, which neither the database
+    nor a terminal will take; refused while parsing, the message names the
+    option (exit 2). File names stay click.Path: on disk any bytes are fine.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = click.STRING.convert(value, param, ctx)
+        if any("\ud800" <= char <= "\udfff" for char in text):
+            self.fail(f"{text!r} is not UTF-8 text", param, ctx)
+        return text
+
+
+UTF8_TEXT = Utf8Text()
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
 
 class AppContext:
-    def __init__(self, config_path: Path) -> None:
+    """Loaded on first use, so that `--help` works without a sip.conf.
+
+    The clock lives here, not in each command module, so a test sets one
+    clock for the whole command line (CliRunner.invoke(obj=clock)).
+    """
+
+    def __init__(self, config_path: Path, clock: Clock = system_clock) -> None:
         self.config_path = config_path
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @cached_property
     def config(self) -> Config:

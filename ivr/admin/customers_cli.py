@@ -28,7 +28,6 @@ from ivr.store.customers import (
     set_customer,
     summarise,
 )
-from ivr.store.models import utcnow
 
 _PIN_HELP = "Read the PIN (4 to 8 digits) as one line from standard input."
 _EMAIL_HELP = "An e-mail address for the customer; repeat for several."
@@ -90,7 +89,7 @@ def add(
 def list_(app: AppContext, as_json: bool) -> None:
     """List customers with their account numbers, handsets and open faults."""
     with app.db.sessions() as session:
-        rows = [summarise(session, c, utcnow()) for c in list_customers(session)]
+        rows = [summarise(session, c, app.now()) for c in list_customers(session)]
     if as_json:
         echo_json([row.as_dict() for row in rows])
         return
@@ -113,7 +112,7 @@ def show(app: AppContext, customer: str, as_json: bool) -> None:
     """Show CUSTOMER (a name or account number): e-mail, handsets, open faults."""
     try:
         with app.db.sessions() as session:
-            row = summarise(session, get_customer(session, customer), utcnow())
+            row = summarise(session, get_customer(session, customer), app.now())
     except CustomerError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

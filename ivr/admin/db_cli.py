@@ -37,6 +37,8 @@ def _database(app: AppContext) -> Iterator[Database]:
 @pass_app
 def upgrade(app: AppContext, revision: str) -> None:
     """Apply the migrations up to REVISION (newest by default)."""
+    if not revision.strip():
+        raise click.ClickException("no revision given: give head, or one ivr db current shows")
     with _database(app) as database:
         try:
             migrations.upgrade(database.engine, revision)

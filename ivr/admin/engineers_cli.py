@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.names import ENGINEER_NAME_MAX
 from ivr.store.engineers import (
     PagingError,
     add_engineer,
@@ -19,7 +20,10 @@ def engineers() -> None:
     """Manage the engineers who are paged for critical faults."""
 
 
-@engineers.command("add")
+@engineers.command(
+    "add",
+    epilog=f"NAME: at most {ENGINEER_NAME_MAX} characters; no control characters or | , : ; #.",
+)
 @click.argument("name")
 @click.option(
     "--contact",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -21,11 +21,6 @@ from ivr.store.models import Fault
 
 # An --at this far ahead of the clock is a typo, not a skewed clock.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def now_utc() -> datetime:
-    """The real clock: the only place `ivr faults` reads it (tests replace this)."""
-    return datetime.now(UTC)
 
 
 def clock_text(fault: Fault, now: datetime, tz: ZoneInfo) -> str:
@@ -79,7 +74,7 @@ def list_(
 
     The filters combine (all must match).
     """
-    now = now_utc()
+    now = app.now()
     tz = app.config.timezone
     number = None
     if cli is not None:
@@ -128,7 +123,7 @@ def list_(
 @pass_app
 def show(app: AppContext, reference: str, as_json: bool) -> None:
     """Show one fault by its reference."""
-    now = now_utc()
+    now = app.now()
     with app.db.sessions() as session:
         fault = find_fault(session, reference)
         if fault is None:
@@ -156,7 +151,7 @@ def _progress(
     app: AppContext, reference: str, stage: str, by: str | None, at_text: str | None
 ) -> None:
     tz = app.config.timezone
-    now = now_utc()
+    now = app.now()
     at = now if at_text is None else parse_instant(at_text, tz, "'--at'")
     if at > now + FUTURE_TOLERANCE:
         raise click.BadParameter(f"{local_text(at, tz)} is in the future", param_hint="'--at'")

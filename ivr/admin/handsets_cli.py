@@ -16,6 +16,7 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.names import CUSTOMER_NAME_MAX, InvalidName, check_name
 from ivr.store.customers import CustomerError, customer_for_handset
 from ivr.store.handsets import (
     HandsetError,
@@ -46,16 +47,18 @@ def handsets() -> None:
 @click.option(
     "--customer",
     required=True,
-    help="The customer it belongs to: a name or a 6-digit account number. A new name "
-    "creates the customer.",
+    help="The customer it belongs to: a 6-digit account number, or a name (at most "
+    f"{CUSTOMER_NAME_MAX} characters, no control characters); a new name creates the customer.",
 )
 @click.option("--if-missing", is_flag=True, help="Do nothing if the number is already registered.")
 @pass_app
 def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
     """Register NUMBER (any common UK form) as a supplied handset of a customer."""
     e164 = _number(number)
-    if not customer.strip():
-        raise click.BadParameter("a customer name is required", param_hint="'--customer'")
+    try:
+        customer = check_name(customer, "a customer name", CUSTOMER_NAME_MAX)
+    except InvalidName as exc:
+        raise click.BadParameter(str(exc), param_hint="'--customer'") from None
     try:
         with app.db.sessions.begin() as session:
             if find_handset(session, e164) is not None:
@@ -73,7 +76,10 @@ def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-@handsets.command("import")
+@handsets.command(
+    "import",
+    epilog=f"CUSTOMER: at most {CUSTOMER_NAME_MAX} characters, no control characters.",
+)
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def import_(app: AppContext, csv_file: Path) -> None:
@@ -87,9 +93,11 @@ def import_(app: AppContext, csv_file: Path) -> None:
         with app.db.sessions.begin() as session:
             result = import_handsets(session, rows)
     except HandsetError as exc:
-        raise click.ClickException(f"{csv_file}: {exc}") from None
+        raise click.ClickException(f"{click.format_filename(csv_file)}: {exc}") from None
     except UnicodeDecodeError:
-        raise click.ClickException(f"{csv_file}: not a UTF-8 text file") from None
+        raise click.ClickException(
+            f"{click.format_filename(csv_file)}: not a UTF-8 text file"
+        ) from None
     for name in result.new_customers:
         click.echo(f"created customer {name}")
     click.echo(f"imported {len(rows)} rows: {result.added} added, {result.updated} updated")

@@ -12,11 +12,10 @@ from datetime import datetime, time
 
 import click
 
-from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.context import DB_ID, AppContext, echo_json, pass_app
 from ivr.admin.times import local_iso, local_text, parse_instant
 from ivr.paging.rota import DAY_ABBREVIATIONS, Rota, first_handover, parse_weekday, slot_at
 from ivr.store.engineers import PagingError
-from ivr.store.models import utcnow
 from ivr.store.oncall import (
     add_override,
     current_rota,
@@ -121,7 +120,7 @@ def rota_set(
 @pass_app
 def rota_show(app: AppContext, as_json: bool) -> None:
     """Show the rota, the next few turns and any current or future overrides."""
-    now = utcnow()
+    now = app.now()
     with app.db.sessions() as session:
         current = current_rota(session)
         overrides = overrides_for_display(list_overrides(session, ending_after=now))
@@ -207,7 +206,7 @@ def overrides(app: AppContext, show_all: bool, as_json: bool) -> None:
     tz = app.config.timezone
     with app.db.sessions() as session:
         rows = overrides_for_display(
-            list_overrides(session, ending_after=None if show_all else utcnow())
+            list_overrides(session, ending_after=None if show_all else app.now())
         )
     if as_json:
         echo_json(rows)
@@ -224,7 +223,7 @@ def overrides(app: AppContext, show_all: bool, as_json: bool) -> None:
 
 
 @oncall.command("remove-override")
-@click.argument("override_id", metavar="ID", type=int)
+@click.argument("override_id", metavar="ID", type=DB_ID)
 @pass_app
 def remove_override_(app: AppContext, override_id: int) -> None:
     """Remove the override with this ID (from `ivr oncall overrides`); the rota applies again."""
@@ -253,7 +252,7 @@ def remove_override_(app: AppContext, override_id: int) -> None:
 def now_(app: AppContext, at_text: str | None, as_json: bool) -> None:
     """Who is on call (now, or --at), until when, and who is paged after them."""
     tz = app.config.timezone
-    at = parse_instant(at_text, tz, "'--at'") if at_text is not None else utcnow()
+    at = parse_instant(at_text, tz, "'--at'") if at_text is not None else app.now()
     with app.db.sessions() as session:
         answer = who_is_on_call(session, at)
         pageable = pageable_now(session, app.config.paging, at)

@@ -7,11 +7,11 @@ while a caller waits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
-from ivr.admin.context import AppContext, echo_json, pass_app
+from ivr.admin.context import DB_ID, AppContext, echo_json, pass_app
 from ivr.admin.times import local_text, parse_instant
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.store.outages import (
@@ -22,11 +22,6 @@ from ivr.store.outages import (
     overlapping,
     remove_outage,
 )
-
-
-def now_utc() -> datetime:
-    """The real clock: the only place `ivr outages` reads it (tests replace this)."""
-    return datetime.now(UTC)
 
 
 def prepare_message(app: AppContext, message: str) -> None:
@@ -49,7 +44,7 @@ def add(app: AppContext, from_text: str, to_text: str, message: str) -> None:
     tz = app.config.timezone
     starts_at = parse_instant(from_text, tz, "'--from'")
     ends_at = parse_instant(to_text, tz, "'--to'")
-    now = now_utc()
+    now = app.now()
     with app.db.sessions.begin() as session:
         try:
             outage = add_outage(session, starts_at, ends_at, message, now)
@@ -86,7 +81,7 @@ def add(app: AppContext, from_text: str, to_text: str, message: str) -> None:
 def list_(app: AppContext, include_past: bool, as_json: bool) -> None:
     """Current and future outages (with --all, past ones too), by start time."""
     tz = app.config.timezone
-    now = now_utc()
+    now = app.now()
     with app.db.sessions() as session:
         rows = [
             outage_as_dict(o, now) for o in list_outages(session, now, include_past=include_past)
@@ -112,7 +107,7 @@ def list_(app: AppContext, include_past: bool, as_json: bool) -> None:
 
 
 @outages.command("remove")
-@click.argument("outage_id", metavar="ID", type=int)
+@click.argument("outage_id", metavar="ID", type=DB_ID)
 @pass_app
 def remove(app: AppContext, outage_id: int) -> None:
     """Stop announcing an outage and forget it."""

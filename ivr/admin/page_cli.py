@@ -45,7 +45,13 @@ def page() -> None:
 
 @page.command("test")
 @click.argument("engineer")
-@click.option("--ring", default=30, show_default=True, help="Seconds to let it ring.")
+@click.option(
+    "--ring",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 600),
+    help="Seconds to let it ring.",
+)
 @pass_app
 def test(app: AppContext, engineer: str, ring: int) -> None:
     """Ring ENGINEER with a test message; exit 0 only if they press 1."""

@@ -86,9 +86,30 @@ def check(app: AppContext) -> None:
 @pass_app
 def say(app: AppContext, text: str, out_path: Path) -> None:
     """Write TEXT, spoken in the configured voice, to a WAV file."""
+    # Checked before the (slow) synthesis, so a typo in the path costs nothing.
+    if not out_path.parent.is_dir():
+        raise click.BadParameter(
+            f"{out_path.parent} is not a directory that exists", param_hint="'--out'"
+        )
+    # Opened here first: when the wave module cannot open its file, the
+    # half-made writer it leaves behind prints a traceback as it is collected.
+    try:
+        existed = out_path.exists()
+        out_path.open("ab").close()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise click.ClickException(
+            f"cannot write {click.format_filename(out_path)}: {why}"
+        ) from None
     library = _library(app)
     try:
         library.say(text, out_path)
-    except PromptError as exc:
+    except (PromptError, OSError) as exc:
+        if not existed:
+            out_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise click.ClickException(
+                f"cannot write {click.format_filename(out_path)}: {exc.strerror or exc}"
+            ) from None
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {out_path}")
+    click.echo(f"Wrote {click.format_filename(out_path)}")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import datetime
 
 import click
 
 from ivr.admin.context import AppContext, pass_app
+from ivr.admin.times import parse_instant
 from ivr.prompts import PromptError
-from ivr.service import FaultLineService, offset_clock, system_clock
+from ivr.service import FaultLineService, StartupError, offset_clock, system_clock
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @click.command()
@@ -31,6 +33,10 @@ from ivr.service import FaultLineService, offset_clock, system_clock
 @pass_app
 def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
     """Answer calls to the fault line."""
+    if log_level.upper() not in LOG_LEVELS:
+        raise click.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="'--log-level'"
+        )
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -39,18 +45,13 @@ def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     clock = system_clock
     if clock_start:
-        try:
-            start = datetime.fromisoformat(clock_start)
-        except ValueError:
-            raise click.BadParameter("expected ISO 8601", param_hint="--clock-start") from None
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=app.config.timezone)
-        clock = offset_clock(start)
+        clock = offset_clock(parse_instant(clock_start, app.config.timezone, "'--clock-start'"))
     # The prompts are built before any SIP port is opened; a prompt that cannot
-    # be rendered or loaded stops start-up with one line naming it, not a traceback.
+    # be rendered or loaded, or a SIP port already taken, stops start-up with
+    # one line naming it, not a traceback.
     try:
         asyncio.run(_serve(FaultLineService(app.config, clock=clock)))
-    except PromptError as exc:
+    except (PromptError, StartupError) as exc:
         raise click.ClickException(f"not starting: {exc}") from None
 
 

@@ -7,12 +7,10 @@ answer the pager works to.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.admin.times import local_iso, local_text, parse_instant
+from ivr.admin.times import FIRST_YEAR, LAST_YEAR, local_iso, local_text, parse_instant
 from ivr.domain import Priority
 from ivr.sla import deadlines
 from ivr.sla_report import Month, sla_report
@@ -64,11 +62,6 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
         click.echo(f"{key:>14}: {local_text(value, tz, none='none (issue dependent)')}")
 
 
-def now_utc() -> datetime:
-    """The real clock: the only place `ivr sla` reads it (tests replace this)."""
-    return datetime.now(UTC)
-
-
 @sla.command("report")
 @click.option(
     "--month",
@@ -81,11 +74,16 @@ def now_utc() -> datetime:
 def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
     """Per priority, faults reported in a month and their deadlines met, missed and pending."""
     tz = app.config.timezone
-    now = now_utc()
+    now = app.now()
     try:
         month = Month.containing(now, tz) if month_text is None else Month.parse(month_text, tz)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--month'") from None
+    if not FIRST_YEAR <= month.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"{month.label} is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}",
+            param_hint="'--month'",
+        )
     with app.db.sessions() as session:
         rows = list_faults(session, since=month.start, before=month.end, limit=None)
         times = [fault_times(f) for f in rows]

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ivr.localtime import LocalTimeError, NotADateTime, parse_local
+from ivr.localtime import FIRST_YEAR, LAST_YEAR, LocalTimeError, NotADateTime, parse_local
+
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "local_iso", "local_text", "parse_instant"]
 
 
 def parse_instant(value: str, tz: ZoneInfo, param_hint: str) -> datetime:

@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.names import ADMIN_NAME_MAX, InvalidName, check_name
 from ivr.store.models import Admin, utcnow
 
 # scrypt work factors: about 0.1 s and 32 MiB per hash on a 2-core server.
@@ -101,7 +102,10 @@ def check_password_rules(password: str) -> str:
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    try:
+        name = check_name(name, "an admin name", ADMIN_NAME_MAX)
+    except InvalidName as exc:
+        raise AdminError(str(exc)) from None
     if not _NAME.match(name):
         raise AdminError(
             f"{name!r} is not a valid admin name: 1 to 64 letters, digits or . _ @ -, "

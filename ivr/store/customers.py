@@ -26,6 +26,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ivr.domain import UNRESOLVED_STATUSES
+from ivr.names import CUSTOMER_NAME_MAX, InvalidName
+from ivr.names import check_name as check_name_rule
 from ivr.store.admins import hash_password, verify_password
 from ivr.store.models import CallRecord, Customer, Fault, PinFailure, utcnow
 
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 ACCOUNT_DIGITS = 6
 MIN_PIN = 4
 MAX_PIN = 8
-MAX_NAME = 200
+MAX_NAME = CUSTOMER_NAME_MAX
 MAX_EMAIL = 254
 _ACCOUNT = re.compile(r"^[0-9]{6}$")
 _PIN = re.compile(r"^[0-9]{4,8}$")
@@ -59,12 +61,14 @@ class CustomerError(ValueError):
 
 
 def check_name(name: str) -> str:
-    """A customer's name, trimmed. All digits is refused: it would read as an account."""
-    name = " ".join(name.split())
-    if not name:
-        raise CustomerError("a customer name is required")
-    if len(name) > MAX_NAME:
-        raise CustomerError(f"a customer name must be at most {MAX_NAME} characters")
+    """A customer's name, trimmed (the one rule for names in `ivr.names`, then ours).
+
+    All digits is refused: it would read as an account.
+    """
+    try:
+        name = " ".join(check_name_rule(name, "a customer name", MAX_NAME).split())
+    except InvalidName as exc:
+        raise CustomerError(str(exc)) from None
     if name.isdigit():
         raise CustomerError("a customer name must not be only digits (that reads as an account)")
     return name

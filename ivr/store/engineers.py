@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.names import ENGINEER_NAME_MAX, InvalidName, check_name
 from ivr.store.models import Engineer, OnCallOverride, RotaConfig
 
 # Characters that would make a name ambiguous in sip.conf `name=A|B` levels.
@@ -44,11 +45,10 @@ def normalise_contact(text: str) -> str:
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise PagingError("an engineer name is required")
-    if len(name) > 100:
-        raise PagingError("an engineer name must be at most 100 characters")
+    try:
+        name = check_name(name, "an engineer name", ENGINEER_NAME_MAX)
+    except InvalidName as exc:
+        raise PagingError(str(exc)) from None
     if _NAME_FORBIDDEN.search(name):
         raise PagingError(f"{name!r}: names may not contain | , : ; # or line breaks")
     return name

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.callers import InvalidNumber, normalise_number
+from ivr.names import CUSTOMER_NAME_MAX, InvalidName, check_name
 from ivr.store.customers import CustomerError, customer_for_handset
 from ivr.store.models import Customer, Handset
 
@@ -106,8 +107,13 @@ def parse_handset_csv(lines: Iterable[str]) -> list[HandsetRow]:
         if e164 in seen:
             errors.append(f"line {line_number}: {e164} repeats line {seen[e164]}")
             continue
+        try:
+            customer = _customer(record[1])
+        except HandsetError as exc:
+            errors.append(f"line {line_number}: {exc}")
+            continue
         seen[e164] = line_number
-        rows.append(HandsetRow(e164, record[1].strip()))
+        rows.append(HandsetRow(e164, customer))
     if errors:
         raise HandsetError("nothing imported:\n" + "\n".join(errors))
     return rows
@@ -143,4 +149,11 @@ def _normalise(number: str) -> str:
     try:
         return normalise_number(number)
     except InvalidNumber as exc:
+        raise HandsetError(str(exc)) from None
+
+
+def _customer(name: str) -> str:
+    try:
+        return check_name(name, "a customer name", CUSTOMER_NAME_MAX)
+    except InvalidName as exc:
         raise HandsetError(str(exc)) from None

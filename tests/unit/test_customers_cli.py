@@ -53,6 +53,7 @@ def test_add_with_everything_then_show_and_list(conf: Path) -> None:
         "handsets": ["+442079460000"],
         "open_faults": [],
         "created_at": shown["created_at"],
+        "locked_until": None,
     }
     text = ok(conf, "customers", "show", "012345")
     assert "account:     012345" in text and "PIN:         set" in text

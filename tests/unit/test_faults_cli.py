@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from ivr.admin import faults_cli, sla_cli
-from ivr.admin.cli import main
 from ivr.store.db import Database
 from ivr.store.models import Fault
+from tests.unit import cli
 
 H = timedelta(hours=1)
 # Saturday 28 Nov 2026, 22:00 GMT.
 T0 = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
 
 
+# What the command line's clock reads, unless a test says otherwise.
+NOW = T0 + H
+
+
 @pytest.fixture
-def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "sip.conf"
-    path.write_text(
-        f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n",
-        encoding="utf-8",
-    )
-    set_now(monkeypatch, T0 + H)
-    yield path
-
-
-def set_now(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
-    monkeypatch.setattr(faults_cli, "now_utc", lambda: now)
-    monkeypatch.setattr(sla_cli, "now_utc", lambda: now)
+def conf(tmp_path: Path) -> Path:
+    return cli.write_conf(tmp_path)
 
 
 def add_fault(
@@ -68,17 +59,15 @@ def add_fault(
 
 
 def ivr(conf: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(conf), *args])
+    return cli.ivr(conf, *args, now=NOW)
 
 
-def ok(conf: Path, *args: str) -> str:
-    result = ivr(conf, *args)
-    assert result.exit_code == 0, result.output
-    return result.output
+def ok(conf: Path, *args: str, now: datetime = NOW) -> str:
+    return cli.ok(conf, *args, now=now)
 
 
-def as_json(conf: Path, *args: str) -> object:
-    return json.loads(ok(conf, *args, "--json"))
+def as_json(conf: Path, *args: str, now: datetime = NOW) -> object:
+    return json.loads(ok(conf, *args, "--json", now=now))
 
 
 # ---- list ---------------------------------------------------------------------------------
@@ -265,7 +254,7 @@ def test_unknown_reference_bad_and_future_times(conf: Path) -> None:
 # ---- sla report ---------------------------------------------------------------------------
 
 
-def test_sla_report_json_and_text(conf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sla_report_json_and_text(conf: Path) -> None:
     add_fault(conf, "100001", T0 - 10 * 24 * H, status="resolved", resolved_at=T0 - 10 * 24 * H + H)
     add_fault(conf, "100002", T0 - 3 * H)  # acknowledge and respond missed, resolve pending
     add_fault(conf, "100003", T0, priority="standard")  # all pending (no resolve deadline)
@@ -289,8 +278,7 @@ def test_sla_report_json_and_text(conf: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "resolve      no deadline" in text
 
     # Without --month: the month it is now.
-    set_now(monkeypatch, datetime(2026, 10, 31, 12, tzinfo=UTC))
-    data = as_json(conf, "sla", "report")
+    data = as_json(conf, "sla", "report", now=datetime(2026, 10, 31, 12, tzinfo=UTC))
     assert isinstance(data, dict)
     assert data["month"] == "2026-10"
     assert data["priorities"]["critical"]["reported"] == 1

@@ -201,7 +201,7 @@ async def test_failures_leave_the_announcement_out(
 
 
 @pytest.fixture
-def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def conf(tmp_path: Path) -> Path:
     path = tmp_path / "sip.conf"
     path.write_text(
         f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n"
@@ -209,7 +209,6 @@ def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         f"recorded_dir = {tmp_path}/recorded\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(outages_cli, "now_utc", lambda: T0)
     return path
 
 
@@ -222,7 +221,7 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def ivr(conf: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(conf), *args])
+    return CliRunner().invoke(main, ["--config", str(conf), *args], obj=lambda: T0)
 
 
 def ok(conf: Path, *args: str) -> str:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ivr.admin import sla_cli
 from ivr.admin.cli import main
 from ivr.store.db import Database
 from ivr.store.models import Fault
@@ -24,6 +23,14 @@ def write_conf(tmp_path: Path, extra: str = "") -> Path:
 
 def run(conf: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(conf), "sla", "deadlines", *args])
+
+
+def report(conf: Path, *args: str) -> Result:
+    """`ivr sla report` as if it were Sat 28 Nov 2026 12:00 UTC."""
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    return CliRunner().invoke(
+        main, ["--config", str(conf), "sla", "report", *args], obj=lambda: now
+    )
 
 
 def test_json_keys_and_local_offsets(tmp_path: Path) -> None:
@@ -161,18 +168,13 @@ def test_a_bad_sla_section_is_reported_with_its_key(tmp_path: Path) -> None:
     assert "[sla] high: no resolve given" in result.output
 
 
-def test_report_shows_no_deadline_where_the_configured_rules_set_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sla_cli, "now_utc", lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+def test_report_shows_no_deadline_where_the_configured_rules_set_none(tmp_path: Path) -> None:
     conf = write_conf(
         tmp_path,
         "[sla]\nstandard = ack 8 core, respond 12 core, resolve 80 core\n"
         "high = ack 5 core, respond 8 core, resolve none\n",
     )
-    result = CliRunner().invoke(
-        main, ["--config", str(conf), "sla", "report", "--month", "2026-11"]
-    )
+    result = report(conf, "--month", "2026-11")
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()[2:]]
     assert rows[0] == ["standard", "0", "acknowledge", "0", "0", "0"]
@@ -181,12 +183,9 @@ def test_report_shows_no_deadline_where_the_configured_rules_set_none(
     assert rows[5] == ["resolve", "no", "deadline"]  # high's, now with none
 
 
-def test_report_still_counts_deadlines_faults_were_given_before_a_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_report_still_counts_deadlines_faults_were_given_before_a_change(tmp_path: Path) -> None:
     # A high fault logged while resolve was 40 core hours keeps that deadline
     # after [sla] sets none, and the report still counts it.
-    monkeypatch.setattr(sla_cli, "now_utc", lambda: datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
     conf = write_conf(tmp_path, "[sla]\nhigh = ack 5 core, respond 8 core, resolve none\n")
     db = Database(f"sqlite:///{tmp_path}/x.db")
     db.create_schema()
@@ -204,9 +203,7 @@ def test_report_still_counts_deadlines_faults_were_given_before_a_change(
             )
         )
     db.dispose()
-    result = CliRunner().invoke(
-        main, ["--config", str(conf), "sla", "report", "--month", "2026-11"]
-    )
+    result = report(conf, "--month", "2026-11")
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()[2:]]
     assert rows[3] == ["high", "1", "acknowledge", "0", "1", "0"]

@@ -94,6 +94,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
         except CommandError as exc:
             raise MigrationError(str(exc)) from None
+        except AssertionError:
+            # Alembic asserts, instead of raising its own error, on some
+            # relative revisions it cannot resolve (head+5).
+            raise MigrationError(f"cannot upgrade to {revision!r}: no such revision") from None
         if connection.in_transaction():
             connection.commit()
         after = current(connection)
