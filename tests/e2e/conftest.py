@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -56,21 +57,6 @@ LONGEST_FIRST = (
     "tests/e2e/test_paging.py::test_page_resumes",
     "tests/e2e/test_after_hours.py::",
 )
-
-
-def free_udp_port() -> int:
-    """A UDP port nobody is bound to right now on 127.0.0.1 (and the one above it)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port < 65000:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
-                try:
-                    second.bind(("127.0.0.1", port + 2))
-                except OSError:
-                    continue
-            return port
 
 
 @dataclass
@@ -154,7 +140,7 @@ class FaultLine:
 
     def phone(self, scenario: str, calls: int = 1) -> str:
         """An engineer's phone: SIPp answering `calls` calls with `scenario`; returns its URI."""
-        port = free_udp_port()
+        port = free_port()
         process = subprocess.Popen(
             [
                 *self.command_prefix,
@@ -166,7 +152,7 @@ class FaultLine:
                 "-p",
                 str(port),
                 "-mp",
-                str(free_udp_port()),
+                str(free_port()),
                 "-m",
                 str(calls),
                 "-nostdin",
@@ -230,8 +216,8 @@ class FaultLine:
         inf.write_text(
             "SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in callers), encoding="ascii"
         )
-        sip_port = free_udp_port()
-        media_port = free_udp_port()
+        sip_port = free_port()
+        media_port = free_port()
         command = [
             *self.command_prefix,
             "sipp",
@@ -315,7 +301,7 @@ def fault_line_factory(tmp_path: Path, database: str) -> Iterator[Any]:
     started: list[FaultLine] = []
 
     def make(start: bool = True, **sections: dict[str, str]) -> FaultLine:
-        port = free_udp_port()
+        port = free_port()
         config = write_config(tmp_path, port, database=database, **sections)
         line = FaultLine(tmp_path, port, config)
         line.ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)
