@@ -77,6 +77,17 @@ def _squeeze(value: str) -> str:
     return " ".join(value.split())
 
 
+def _first_element(value: str) -> str:
+    """The first of comma-separated values (outside quotes): the engine splits Via so."""
+    quoted = False
+    for index, char in enumerate(value):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            return value[:index]
+    return value
+
+
 @dataclass(frozen=True)
 class Received:
     """A request or response the stack received, as its trace shows it."""
@@ -140,8 +151,8 @@ class InviteKey:
 
     call_id: str
     cseq: str
-    via: str  # the first header written "Via"
-    v: str  # the first header written "v" (compact form)
+    via: str  # the first value of the first header written "Via"
+    v: str  # the first value of the first header written "v" (compact form)
 
     @classmethod
     def of_message(cls, message: Received) -> InviteKey | None:
@@ -151,7 +162,12 @@ class InviteKey:
             return None
         via = next((value for name, value in message.headers if name.lower() == "via"), "")
         v = next((value for name, value in message.headers if name.lower() == "v"), "")
-        return cls(_squeeze(call_id), _squeeze(cseq), _squeeze(via), _squeeze(v))
+        return cls(
+            _squeeze(call_id),
+            _squeeze(cseq),
+            _squeeze(_first_element(via)),
+            _squeeze(_first_element(v)),
+        )
 
     @classmethod
     def of_call(cls, call_id: str, headers: Mapping[str, str]) -> InviteKey:

@@ -97,6 +97,13 @@ def test_another_branch_with_the_same_call_id_is_another_key() -> None:
     assert other != call_key("call_headers_borrow.json")
 
 
+def test_vias_on_one_line_are_keyed_by_the_first_as_the_engine_reports_it() -> None:
+    headers = json.loads(read("call_headers_combined_via.json"))
+    assert InviteKey.of_message(received("trace_combined_via.txt")) == InviteKey.of_call(
+        "c-100", headers
+    )
+
+
 def test_a_copy_from_elsewhere_has_the_same_key() -> None:
     # Byte for byte the same transaction: the stack takes it for a retransmission.
     assert InviteKey.of_message(received("trace_borrow_trusted_same_key.txt")) == call_key(
