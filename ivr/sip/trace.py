@@ -28,16 +28,20 @@ is logged.
 Why this cannot be raced
 ------------------------
 The stack writes a message's trace record on its SIP thread before it
-handles the message, and records are read in the order they were written.
-The message that created the call (the first with its key) is therefore
-read no later than any copy of it, and before the call is reported to us.
+handles the message, into one queue that is read in the order it was
+written. So the record of the message that created the call (the first
+with its key: later ones are retransmissions to the stack) is written
+before the call is reported to us, and before any copy's record. The
+lookup waits for it (at most `SOURCE_WAIT`; not found means no source,
+so untrusted) and then decides on the hosts seen for the Call-ID so far.
 Whatever order the two messages arrive in, and however late a copy comes,
-the answer is either the creator's host or "ambiguous": never a host that
-did not send the call's content. Only a record missing from the trace
-could break this, so records the stack could not deliver (the reader fell
-behind and lines were dropped, or a message too large to trace, whose
-Call-ID we cannot see) make every source decided near them uncertain
-(`UNCERTAIN_SECONDS`): those calls are untrusted, loudly.
+the answer is the creator's host or "ambiguous": never a host that did
+not send the call's content. A copy read after the decision changes
+nothing, and cannot have supplied that content either. Only a record
+missing from the trace could break this, so records the stack could not
+deliver (the reader fell behind and lines were dropped, or a message too
+large to trace, whose Call-ID we cannot see) make every source decided
+near them uncertain (`UNCERTAIN_SECONDS`): those calls are untrusted, loudly.
 """
 
 from __future__ import annotations
