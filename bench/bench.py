@@ -154,11 +154,13 @@ PROCESSES = Processes()
 _TAKEN: set[int] = set()
 
 
-def free_udp_port() -> int:
-    """A UDP port nobody holds on 127.0.0.1, with the three above it free too.
+def free_port() -> int:
+    """A port nobody holds on 127.0.0.1 for UDP or TCP, with the three above it free for UDP.
 
-    SIPp's -mp takes the port and the two above it (RTP, RTCP, video), so the
-    four are reserved together and never handed out again in this run.
+    The fault line's engine binds its SIP port for TCP as well as UDP, so a
+    port free for UDP alone may still be taken. SIPp's -mp takes the port
+    and the two above it (RTP, RTCP, video), so the four are reserved
+    together and never handed out again in this run.
     """
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -169,6 +171,8 @@ def free_udp_port() -> int:
             continue
         with contextlib.ExitStack() as stack:
             try:
+                tcp = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                tcp.bind(("127.0.0.1", port))
                 for other in block[1:]:
                     sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
                     sock.bind(("127.0.0.1", other))
@@ -563,7 +567,7 @@ class Answerer:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_udp_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"{self.kind}.log"
 
@@ -716,7 +720,7 @@ class SippUas(Answerer):
             ]  # fmt: skip
         command = [
             "sipp", *scenario, "-i", "127.0.0.1", "-p", str(self.port),
-            "-mp", str(free_udp_port()), "-m", str(calls), "-nr", "-nostdin",
+            "-mp", str(free_port()), "-m", str(calls), "-nr", "-nostdin",
             "-trace_err", "-error_file", str(self.workdir / "uas-errors.log"),
             "-timeout", "300s", *keys,
         ]  # fmt: skip
@@ -810,7 +814,7 @@ def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
     workdir = WORK / "capacity" / f"{kind}-{calls}"
     shutil.rmtree(workdir, ignore_errors=True)
     answerer = make_answerer(kind, workdir)
-    caller_port, media_port = free_udp_port(), free_udp_port()
+    caller_port, media_port = free_port(), free_port()
     hold_ms = int(1000 * (calls / CAPACITY_RATE + 2))
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the SIPp UAS's "engineer"
     sink.bind(("127.0.0.1", 0))
@@ -929,7 +933,7 @@ def answer_latency(kind: str) -> Latency:
     workdir = WORK / "answer" / kind
     shutil.rmtree(workdir, ignore_errors=True)
     answerer = make_answerer(kind, workdir)
-    caller_port, media_port = free_udp_port(), free_udp_port()
+    caller_port, media_port = free_port(), free_port()
     result = Latency(kind, expected=ANSWER_CALLS)
     try:
         if isinstance(answerer, SippUas):
@@ -972,8 +976,8 @@ def page_latency(kind: str) -> Latency:
     workdir = WORK / "page" / kind
     shutil.rmtree(workdir, ignore_errors=True)
     answerer = make_answerer(kind, workdir)
-    caller_port, media_port = free_udp_port(), free_udp_port()
-    engineer_port = free_udp_port()
+    caller_port, media_port = free_port(), free_port()
+    engineer_port = free_port()
     result = Latency(kind, expected=PAGE_CALLS)
     engineer: subprocess.Popen[bytes] | None = None
     sink: socket.socket | None = None
@@ -993,7 +997,7 @@ def page_latency(kind: str) -> Latency:
                     "-p",
                     str(engineer_port),
                     "-mp",
-                    str(free_udp_port()),
+                    str(free_port()),
                     "-m",
                     str(PAGE_CALLS),
                     "-nostdin",

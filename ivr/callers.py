@@ -4,6 +4,10 @@ The CLI comes from P-Asserted-Identity only when the request arrived from
 an address the operator trusts (RFC 3325 §5); otherwise from From. Every
 header value is hostile data: it is parsed, never evaluated, and its
 length is capped before it is stored.
+
+A From that names more than one party (two From headers, or one holding
+two URIs) is never verified: RFC 3261 allows exactly one, and a proxy in
+front may believe a different one of them than we would.
 """
 
 from __future__ import annotations
@@ -87,6 +91,30 @@ def parse_name_addr(value: str | None) -> NameAddr | None:
     return NameAddr(display_name=None, uri=uri) if ":" in uri else None
 
 
+def name_addr_count(value: str) -> int:
+    """How many addresses a header value lists (commas outside quotes and <...>)."""
+    count, pending, quoted, bracketed, escaped = 0, False, False, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif quoted:
+            escaped = char == "\\"
+            quoted = char != '"'
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            bracketed = True
+        elif char == ">":
+            bracketed = False
+        elif char == "," and not bracketed:
+            count += 1 if pending else 0
+            pending = False
+            continue
+        if not char.isspace():
+            pending = True
+    return count + (1 if pending else 0)
+
+
 @dataclass(frozen=True)
 class PresentedCaller:
     """The caller as presented and the identity we are prepared to believe."""
@@ -103,11 +131,19 @@ def identify_caller(
     *,
     source_trusted: bool,
     require_trusted_source: bool = False,
+    from_count: int | None = 1,
     region: str = DEFAULT_REGION,
 ) -> PresentedCaller:
-    """Decide which number this caller may be verified as, and say why."""
+    """Decide which number this caller may be verified as, and say why.
+
+    `from_count` is how many From headers the request had (None: unknown).
+    """
     from_addr = parse_name_addr(from_header)
     display = from_addr.display_name if from_addr else None
+    if (from_count is not None and from_count > 1) or (
+        from_header and name_addr_count(from_header) > 1
+    ):
+        return PresentedCaller(display, None, "none", "more than one From address")
     if require_trusted_source and not source_trusted:
         return PresentedCaller(display, None, "none", "source address is not trusted")
     pai_addr = parse_name_addr(asserted_identity) if source_trusted else None

@@ -120,6 +120,7 @@ class CallSession:
             self.call.asserted_identity,
             source_trusted=deps.trunk.is_trusted(source),
             require_trusted_source=deps.trunk.require_trusted_source,
+            from_count=self.call.from_count,
         )
         # Answer while the call log row is written: the caller should not wait
         # for our database (it is queued behind every other call's writes).

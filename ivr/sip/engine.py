@@ -8,8 +8,11 @@ The engine's known traps are handled here, once:
 - a spurious re-INVITE on inbound calls unless video is off (video_codecs=none);
 - INVITEs to any number other than the account user get 404 unless catchall=yes;
 - incoming headers are visible only when listed in expose_headers;
-- the transport source of a request is not reported: see source_tracker;
-- SIP INFO with application/dtmf is answered 488 and its digit dropped: see info_dtmf.
+- the transport source of a request is not reported, and SIP INFO with
+  application/dtmf is answered 488 and its digit dropped: see ivr.sip.trace;
+- every answer the stack itself gives before it reports a call (500 for a
+  body it cannot take, 180 as soon as it has one) is out of our hands: the
+  binding reports a call only after its 180, and can refuse it only with 486.
 """
 
 from __future__ import annotations
@@ -27,16 +30,20 @@ from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import split_status
 
 from ivr.sip.digits import DigitInput
-from ivr.sip.info_dtmf import InfoDigitRelay
 from ivr.sip.player import play_pcm
-from ivr.sip.source_tracker import SourceTracker
+from ivr.sip.trace import InviteKey, SipTrace
 
 log = logging.getLogger(__name__)
 ActiveCallT = TypeVar("ActiveCallT", bound="ActiveCall")
 
 # Header names whose first instance the engine hands us (compact forms too).
-EXPOSED_HEADERS = ("From", "f", "To", "t", "P-Asserted-Identity", "Privacy", "User-Agent")
+# Via, v and CSeq name the transaction that made the call (ivr.sip.trace).
+EXPOSED_HEADERS = (
+    "From", "f", "To", "t", "P-Asserted-Identity", "Privacy", "User-Agent", "Via", "v", "CSeq",
+)  # fmt: skip
 ESTABLISH_TIMEOUT = 10.0
+TRACE_LOGGER = "baresip.native.sip"
+NATIVE_LOGGER = "baresip.native"
 # The stack numbers a user agent's calls with line numbers 1-255; a call
 # beyond that fails with 500 (not 486). We keep under it and leave lines for
 # page calls: see ivr.config.MAX_INBOUND_CALLS.
@@ -197,7 +204,11 @@ class InboundCall(ActiveCall):
         self.to_header: str | None = headers.get("to") or headers.get("t")
         self.asserted_identity: str | None = headers.get("p-asserted-identity")
         self.user_agent: str | None = headers.get("user-agent")
+        self.invite_key = InviteKey.of_call(self.call_id, call.headers)
         self.source_address: str | None = None
+        # From headers in the INVITE as received (the engine shows only the
+        # first); None when its trace record was not seen.
+        self.from_count: int | None = None
 
     async def reject_busy(self) -> None:
         """Turn the call away with 486 Busy Here, unanswered."""
@@ -250,8 +261,7 @@ class SipEngine:
         self.settings = settings
         self._runtime: Runtime | None = None
         self._ua: UserAgent | None = None
-        self.sources: SourceTracker | None = None
-        self._info_digits: InfoDigitRelay | None = None
+        self.trace: SipTrace | None = None
         # CALL_CLOSED reasons by call handle, seen runtime-wide: a final
         # response that lands within a few ms of an outbound INVITE can close
         # the call before dial() has returned the Call that would hear it.
@@ -261,13 +271,13 @@ class SipEngine:
 
     async def start(self, on_incoming: Callable[[InboundCall], None]) -> None:
         loop = asyncio.get_running_loop()
-        self.sources = SourceTracker(loop)
-        trace = logging.getLogger("baresip.native.sip")
+        self.trace = SipTrace(loop)
+        trace = logging.getLogger(TRACE_LOGGER)
         trace.setLevel(logging.DEBUG)
         trace.propagate = False  # the trace is ours to read, not to print
-        trace.addHandler(self.sources)
-        self._info_digits = InfoDigitRelay(loop)
-        trace.addHandler(self._info_digits)
+        trace.addHandler(self.trace)
+        # The stack says here when its log overflowed: trace records were lost.
+        logging.getLogger(NATIVE_LOGGER).addHandler(self.trace)
 
         s = self.settings
         config = Config(
@@ -302,7 +312,7 @@ class SipEngine:
 
     def _track(self, call: ActiveCallT) -> ActiveCallT:
         self._live.add(call)
-        relay = self._info_digits
+        relay = self.trace
         if relay is not None and call.call_id:
             relay.listen(call.call_id, call.signalled_digit)
 
@@ -354,9 +364,21 @@ class SipEngine:
         return DialResult(DialOutcome.ANSWERED, 200, "OK", active)
 
     async def source_of(self, call: InboundCall) -> str | None:
-        if self.sources is None:
+        """The host the call's INVITE came from, or None when that is not certain.
+
+        Also notes on the call how many From headers its INVITE had.
+        """
+        if self.trace is None:
             return None
-        return await self.sources.source_of(call.call_id)
+        origin = await self.trace.origin(call.invite_key)
+        call.from_count = origin.from_headers
+        if not origin.certain:
+            hosts = ", ".join(origin.hosts) or "nowhere traced"
+            log.warning(
+                "call %s: source uncertain, so untrusted: %s (%s)",
+                call.call_id, origin.reason, hosts,
+            )  # fmt: skip
+        return origin.source
 
     async def drain(self) -> None:
         if self._runtime is not None:
@@ -368,7 +390,6 @@ class SipEngine:
         if self._runtime is not None:
             await self._runtime.close()
             self._runtime = None
-        trace = logging.getLogger("baresip.native.sip")
-        for handler in (self.sources, self._info_digits):
-            if handler is not None:
-                trace.removeHandler(handler)
+        if self.trace is not None:
+            logging.getLogger(TRACE_LOGGER).removeHandler(self.trace)
+            logging.getLogger(NATIVE_LOGGER).removeHandler(self.trace)

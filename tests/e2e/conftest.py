@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -43,6 +44,8 @@ READY_TIMEOUT = 60.0
 SQLITE_ONLY = (
     "tests/e2e/test_torture.py::",
     "tests/e2e/test_flood.py::",
+    "tests/e2e/test_borrowed_identity.py::",
+    "tests/e2e/test_sip_answers.py::",
 )
 # The longest tests (prefixes of node ids), started first so that neither
 # worker is left running one of them alone at the end of the suite.
@@ -55,21 +58,6 @@ LONGEST_FIRST = (
     "tests/e2e/test_paging.py::test_page_resumes",
     "tests/e2e/test_after_hours.py::",
 )
-
-
-def free_udp_port() -> int:
-    """A UDP port nobody is bound to right now on 127.0.0.1 (and the one above it)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port < 65000:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
-                try:
-                    second.bind(("127.0.0.1", port + 2))
-                except OSError:
-                    continue
-            return port
 
 
 @dataclass
@@ -156,7 +144,7 @@ class FaultLine:
 
     def phone(self, scenario: str, calls: int = 1) -> str:
         """An engineer's phone: SIPp answering `calls` calls with `scenario`; returns its URI."""
-        port = free_udp_port()
+        port = free_port()
         process = subprocess.Popen(
             [
                 *self.command_prefix,
@@ -168,7 +156,7 @@ class FaultLine:
                 "-p",
                 str(port),
                 "-mp",
-                str(free_udp_port()),
+                str(free_port()),
                 "-m",
                 str(calls),
                 "-nostdin",
@@ -232,8 +220,8 @@ class FaultLine:
         inf.write_text(
             "SEQUENTIAL\n" + "".join(";".join(row) + ";\n" for row in callers), encoding="ascii"
         )
-        sip_port = free_udp_port()
-        media_port = free_udp_port()
+        sip_port = free_port()
+        media_port = free_port()
         command = [
             *self.command_prefix,
             "sipp",
@@ -323,7 +311,7 @@ def fault_line_factory(tmp_path: Path, database: str) -> Iterator[Any]:
     started: list[FaultLine] = []
 
     def make(start: bool = True, **sections: dict[str, str]) -> FaultLine:
-        port = free_udp_port()
+        port = free_port()
         config = write_config(tmp_path, port, database=database, **sections)
         line = FaultLine(tmp_path, port, config)
         line.ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)

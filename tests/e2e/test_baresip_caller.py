@@ -14,7 +14,8 @@ from ivr.config import load_config
 from ivr.flow.speech import Prompt
 from ivr.prompts import PromptLibrary
 from tests.e2e.baresip_phone import BaresipPhone
-from tests.e2e.conftest import KNOWN_NUMBER, FaultLine, free_udp_port
+from tests.e2e.conftest import KNOWN_NUMBER, FaultLine
+from tests.ports import free_port
 
 FRAME = 160  # 20 ms at 8 kHz
 SPEECH_LEVEL = 200.0  # RMS of a 20 ms frame that counts as sound, not line silence
@@ -38,7 +39,7 @@ def phone(tmp_path: Path) -> Iterator[Any]:
     phones: list[BaresipPhone] = []
 
     def make(number: str) -> BaresipPhone:
-        made = BaresipPhone(tmp_path, number, free_udp_port(), free_udp_port())
+        made = BaresipPhone(tmp_path, number, free_port(), free_port())
         phones.append(made)
         return made
 

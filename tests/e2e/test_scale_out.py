@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -53,10 +52,10 @@ from tests.e2e.conftest import (
     REPO,
     SCENARIOS,
     FaultLine,
-    free_udp_port,
     write_config,
 )
 from tests.e2e.test_spine import UNKNOWN_NUMBER
+from tests.ports import free_port
 
 pytestmark = pytest.mark.scale
 
@@ -85,27 +84,8 @@ START_TIMEOUT = 15.0
 
 
 def free_port_on(address: str) -> int:
-    """A UDP port free on `address` (and on 127.0.0.1, where the harness probes)."""
-    while True:
-        port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((address, port))
-            except OSError:
-                continue
-        return port
-
-
-def free_sip_port() -> int:
-    """A port free for UDP and TCP on 127.0.0.1: a node listens on both."""
-    while True:
-        port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
+    """A port free for UDP and TCP on `address` (and on 127.0.0.1, where the harness probes)."""
+    return free_port(address)
 
 
 def node_uri(line: FaultLine) -> str:
@@ -325,7 +305,7 @@ class Cluster:
             "-sf", str(SCENARIOS / scenario),
             "-i", "127.0.0.1",
             "-p", str(port),
-            "-mp", str(free_udp_port()),
+            "-mp", str(free_port()),
             "-m", "1",
             "-nostdin",
         ]  # fmt: skip
@@ -357,7 +337,7 @@ def make_cluster(tmp_path: Path, postgres_url: str) -> Iterator[Any]:
         for name in NODE_NAMES:
             workdir = tmp_path / f"node-{name}"
             workdir.mkdir()
-            port = free_sip_port()
+            port = free_port()
             config = write_config(
                 workdir,
                 port,
@@ -424,7 +404,7 @@ def test_calls_spread_a_dead_node_loses_only_its_calls_and_its_page_is_taken_ove
     timings: dict[str, float] = {}
     cluster: Cluster = make_cluster(PAGING)
     nodes = cluster.nodes
-    phone_port = free_udp_port()
+    phone_port = free_port()
     start_cluster(cluster, {"alice": f"sip:engineer@127.0.0.1:{phone_port}"})
     timings["start"] = time.monotonic() - started
 
@@ -609,7 +589,7 @@ def test_a_page_whose_node_dies_mid_call_is_taken_over_when_its_lease_runs_out(
     # interrupted (never ring her again for that step) and call bob.
     paging = {**PAGING, "levels": "oncall:8:1:0:0, next:3:1:0:0", "lease_seconds": "10"}
     cluster: Cluster = make_cluster(paging)
-    alice, bob = free_udp_port(), free_udp_port()
+    alice, bob = free_port(), free_port()
     start_cluster(
         cluster,
         {"alice": f"sip:engineer@127.0.0.1:{alice}", "bob": f"sip:engineer@127.0.0.1:{bob}"},

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.callers import InvalidNumber, identify_caller, normalise_number, parse_name_addr
+from ivr.callers import (
+    InvalidNumber,
+    identify_caller,
+    name_addr_count,
+    normalise_number,
+    parse_name_addr,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +89,41 @@ def test_withheld_or_missing_caller_id_has_no_cli(from_header: str | None) -> No
 def test_withheld_from_but_trusted_pai_is_used() -> None:
     caller = identify_caller("<sip:anonymous@anonymous.invalid>", PAI, source_trusted=True)
     assert caller.cli == "+441614960000"
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        (FROM, 1),
+        ('"Smith, Jo" <sip:02079460000@pbx.example>;tag=x', 1),
+        ('"Quote \\" , here" <sip:02079460000@pbx.example>', 1),
+        ("<sip:02079460000@pbx.example;a=1,2>", 1),
+        ("sip:02079460000@pbx.example;tag=x", 1),
+        ("<sip:02079460000@pbx.example>, <sip:01614960999@evil.example>", 2),
+        ("sip:02079460000@pbx.example, sip:01614960999@evil.example", 2),
+        ('"Desk" <sip:02079460000@pbx.example>;tag=x,"Other" <sip:1@h>', 2),
+        ("", 0),
+    ],
+)
+def test_addresses_in_a_header_are_counted(value: str, count: int) -> None:
+    assert name_addr_count(value) == count
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_two_from_headers_are_never_verified(trusted: bool) -> None:
+    caller = identify_caller(FROM, PAI, source_trusted=trusted, from_count=2)
+    assert caller.cli is None
+    assert caller.reason == "more than one From address"
+
+
+def test_a_from_with_two_uris_is_never_verified() -> None:
+    two = "<sip:01614960999@evil.example>, <sip:02079460000@pbx.example>"
+    caller = identify_caller(two, PAI, source_trusted=True)
+    assert caller.cli is None
+    assert caller.reason == "more than one From address"
+
+
+def test_an_untraced_from_count_still_judges_the_from_it_has() -> None:
+    assert identify_caller(FROM, None, source_trusted=False, from_count=None).cli == (
+        "+442079460000"
+    )

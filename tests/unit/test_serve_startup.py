@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from click.testing import CliRunner
 from ivr.admin.cli import main
 from ivr.config import load_config
 from ivr.prompts import PromptLibrary
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = ROOT / "tests" / "data" / "prompts-short"
@@ -30,18 +30,11 @@ READY = "fault line ready"
 TIMEOUT = 60.0
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def write_config(tmp_path: Path, catalogue: Path = SHORT) -> Path:
     conf = tmp_path / "sip.conf"
     conf.write_text(
         "[general]\n"
-        f"listen = 127.0.0.1:{free_udp_port()}\n"
+        f"listen = 127.0.0.1:{free_port()}\n"
         f"database = sqlite:///{tmp_path}/faultline.db\n"
         f"data_dir = {tmp_path / 'data'}\n"
         "[prompts]\n"
