@@ -1,4 +1,9 @@
-"""`ivr serve`: answer the fault line until SIGINT or SIGTERM."""
+"""`ivr serve`: answer the fault line until SIGINT or SIGTERM.
+
+Under systemd (Type=notify, deploy/systemd/ivr-serve.service) it says
+READY=1 once SIP listens and the prompts are ready, pings the watchdog from
+its event loop, and says STOPPING=1 when asked to stop.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,14 @@ from datetime import datetime
 
 import click
 
-from ivr.admin.context import AppContext, pass_app
+from ivr.admin.context import AppContext, pass_app, require_current_schema
+from ivr.logs import configure as configure_logging
 from ivr.prompts import PromptError
 from ivr.service import FaultLineService, offset_clock, system_clock
+from ivr.store.db import Database
+from ivr.systemd import Notifier
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @click.command()
@@ -31,9 +41,12 @@ from ivr.service import FaultLineService, offset_clock, system_clock
 @pass_app
 def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
     """Answer calls to the fault line."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    level = log_level.upper()
+    if level not in LOG_LEVELS:
+        raise click.BadParameter(
+            f"expected one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+        )
+    configure_logging(app.config.log_format, level)
     # The scheduler's own per-run chatter says nothing an operator needs; the
     # paging scheduler logs every step it takes.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -46,17 +59,33 @@ def serve(app: AppContext, log_level: str, clock_start: str | None) -> None:
         if start.tzinfo is None:
             start = start.replace(tzinfo=app.config.timezone)
         clock = offset_clock(start)
+    if not app.config.auto_migrate:
+        database = Database(app.config.database_url)
+        try:
+            require_current_schema(database)
+        finally:
+            database.dispose()
     # The prompts are built before any SIP port is opened; a prompt that cannot
     # be rendered or loaded stops start-up with one line naming it, not a traceback.
     try:
-        asyncio.run(_serve(FaultLineService(app.config, clock=clock)))
+        asyncio.run(_serve(FaultLineService(app.config, clock=clock), Notifier.from_environment()))
     except PromptError as exc:
         raise click.ClickException(f"not starting: {exc}") from None
 
 
-async def _serve(service: FaultLineService) -> None:
+async def _serve(service: FaultLineService, notifier: Notifier) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        notifier.stopping()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await service.run(stop)
+        loop.add_signal_handler(sig, stopping)
+    watchdog = notifier.start_watchdog(loop)
+    try:
+        await service.run(stop, ready=notifier.ready)
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
