@@ -14,8 +14,12 @@ import click
 
 from ivr.admin.context import AppContext
 
+DISTRIBUTION = "faultline-ivr"  # [project] name in pyproject.toml
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The one version: pyproject.toml's, as installed (importlib.metadata).
+@click.version_option(package_name=DISTRIBUTION, prog_name="ivr", message="%(prog)s %(version)s")
 @click.option(
     "--config",
     "config_path",

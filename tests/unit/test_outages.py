@@ -210,6 +210,7 @@ def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         encoding="utf-8",
     )
     monkeypatch.setattr(outages_cli, "now_utc", lambda: T0)
+    ok(path, "db", "upgrade")  # only `db upgrade` and `serve` migrate
     return path
 
 

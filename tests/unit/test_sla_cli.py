@@ -170,6 +170,7 @@ def test_report_shows_no_deadline_where_the_configured_rules_set_none(
         "[sla]\nstandard = ack 8 core, respond 12 core, resolve 80 core\n"
         "high = ack 5 core, respond 8 core, resolve none\n",
     )
+    assert CliRunner().invoke(main, ["--config", str(conf), "db", "upgrade"]).exit_code == 0
     result = CliRunner().invoke(
         main, ["--config", str(conf), "sla", "report", "--month", "2026-11"]
     )
