@@ -656,6 +656,8 @@ class FaultLine(Answerer):
             raise RuntimeError("ivr serve did not start:\n" + self.log.read_text()[-3000:])
 
     def add_handsets(self) -> None:
+        # Every line adds its handsets first; only `ivr db upgrade` and `ivr serve` migrate.
+        self.ivr("db", "upgrade")
         listing = self.workdir / "handsets.csv"
         listing.write_text(
             "number,customer\n"

@@ -148,8 +148,13 @@ class FaultLineService:
         if not task.cancelled() and task.exception() is not None:
             log.error("call session ended with an error", exc_info=task.exception())
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(
+        self, stop: asyncio.Event, ready: Callable[[str], object] | None = None
+    ) -> None:
         """Serve calls until `stop` is set, then let live calls finish.
+
+        `ready` is told (with the line printed) once SIP listens and the
+        prompts are ready: `ivr serve` passes systemd's READY=1 there.
 
         The prompts come first: rendering what the cache lacks, and raising
         PromptError (naming the prompt) for a catalogue or recording that
@@ -157,7 +162,8 @@ class FaultLineService:
         """
         summary = await asyncio.to_thread(self.prompts.build)
         log.info("prompts ready: %s", summary)
-        self.db.create_schema()
+        if self.config.auto_migrate:  # else `ivr serve` checked the schema is current
+            self.db.create_schema()
         await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
         await asyncio.to_thread(self._warn_if_nobody_on_call)
@@ -189,10 +195,10 @@ class FaultLineService:
             ) from exc
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
-        print(
-            f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}",
-            flush=True,
-        )
+        line = f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}"
+        print(line, flush=True)
+        if ready is not None:
+            ready(line)
         try:
             await stop.wait()
         finally:

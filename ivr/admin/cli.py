@@ -18,6 +18,8 @@ from ivr.admin.context import UTF8_TEXT, AppContext, Clock, system_clock
 
 log = logging.getLogger(__name__)
 
+DISTRIBUTION = "faultline-ivr"  # [project] name in pyproject.toml
+
 
 def one_line(text: str) -> str:
     """Text safe to print on one line: a message may quote what a user typed, and
@@ -50,7 +52,10 @@ class GuardedGroup(click.Group):
             ) from None
 
 
+
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# The one version: pyproject.toml's, as installed (importlib.metadata).
+@click.version_option(package_name=DISTRIBUTION, prog_name="ivr", message="%(prog)s %(version)s")
 @click.option(
     "--config",
     "config_path",

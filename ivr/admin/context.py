@@ -1,4 +1,11 @@
-"""What every CLI command shares: the configuration, the database and the clock."""
+"""What every CLI command shares: the configuration, the database and the clock.
+
+Only `ivr db upgrade` and `ivr serve` (unless `[general] auto_migrate = no`)
+change the schema. Every other command opens the database as it finds it
+and refuses one that is behind the code (a fresh, never-migrated file
+included): a listing must not migrate a production database behind the
+operator's back, in the middle of a roll across nodes, as a side effect.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from typing import Any
 import click
 
 from ivr.config import Config, ConfigError, load_config
+from ivr.store import migrations
 from ivr.store.db import Database
 
 Clock = Callable[[], datetime]
@@ -68,9 +76,32 @@ class AppContext:
 
     @cached_property
     def db(self) -> Database:
+        """The database, refused (exit 1, naming `ivr db upgrade`) unless its schema is current."""
         database = Database(self.config.database_url)
-        database.create_schema()
+        try:
+            require_current_schema(database)
+        except click.ClickException:
+            database.dispose()
+            raise
         return database
+
+
+def require_current_schema(database: Database) -> None:
+    """Raise a ClickException (exit 1) saying what to do unless `database` is at the newest
+    revision: `ivr db upgrade` when it is behind, the newer version when it is ahead."""
+    status = migrations.status(database.engine)
+    if status.at_head:
+        return
+    known = {revision.revision for revision in migrations.script().walk_revisions()}
+    if unknown := sorted(set(status.current) - known):
+        raise click.ClickException(
+            f"{status.database} is at revision {', '.join(unknown)}, which this version of the "
+            "fault line does not have: it was migrated by a newer version; run that version"
+        )
+    raise click.ClickException(
+        f"{status}: run `ivr db upgrade` first (only `ivr db upgrade` and `ivr serve` "
+        "change the schema)"
+    )
 
 
 def echo_json(data: Any) -> None:

@@ -1,8 +1,9 @@
 """`ivr db`: the schema's migrations, applied and checked by hand.
 
-`ivr serve` and every other command upgrade the database on their own; these
-commands are for an operator who wants to upgrade first (before a restart,
-say), or a deployment check that fails while the database is behind.
+Only `ivr db upgrade` and `ivr serve` (unless `[general] auto_migrate = no`)
+change the schema; every other command refuses a database behind the code
+and names `ivr db upgrade`. `db check` is for a deployment check that fails
+while the database is behind.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def db() -> None:
 
 @contextmanager
 def _database(app: AppContext) -> Iterator[Database]:
-    # Not app.db: that one upgrades the schema as it opens.
+    # Not app.db: that one refuses a database behind the code.
     database = Database(app.config.database_url)
     try:
         yield database

@@ -21,6 +21,7 @@ from ivr.config.model import (
     MAX_INBOUND_CALLS,
     Config,
     GuardConfig,
+    LogFormat,
     MenuConfig,
     PromptConfig,
     RecordingConfig,
@@ -226,6 +227,8 @@ def _config(source: Source) -> Config:
         "max_calls", "200", whole(1, MAX_INBOUND_CALLS, " (255 call lines, some kept for pages)")
     )
     rtp_timeout = general.get("rtp_timeout", "60", whole(0, 3600, " seconds"))
+    auto_migrate = general.get("auto_migrate", "yes", boolean, show=yes_no)
+    log_format = general.get("log_format", "text", one_of(LogFormat), show=str)
     trunk = _trunk(source.section("trunk"))
     guard = _guard(source.section("guard"))
     prompts = _prompts(source.section("prompts"), base)
@@ -247,6 +250,8 @@ def _config(source: Source) -> Config:
         timezone=timezone,
         max_calls=max_calls,
         rtp_timeout=rtp_timeout,
+        auto_migrate=auto_migrate,
+        log_format=log_format,
         trunk=trunk,
         prompts=prompts,
         menu=menu,

@@ -6,6 +6,7 @@ hold the result, so that tests and the service can make one by hand.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import time
@@ -19,6 +20,13 @@ from ivr.sla import DEFAULT_SLA_RULES, MONDAY_TO_FRIDAY, BusinessCalendar, SlaRu
 # The SIP engine has 255 call lines per user agent; inbound calls may use at
 # most this many, so that page calls always find a free line.
 MAX_INBOUND_CALLS = 240
+
+
+class LogFormat(enum.StrEnum):
+    """How log lines are written: for people reading them, or for a log shipper."""
+
+    TEXT = "text"  # one line of text per record
+    JSON = "json"  # one JSON object per line: time, level, logger, message
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,10 @@ class Config:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     max_calls: int = 200
     rtp_timeout: int = 60
+    # Whether `ivr serve` brings the schema to the newest migration as it
+    # starts; with no, it refuses a database behind the code (`ivr db upgrade`).
+    auto_migrate: bool = True
+    log_format: LogFormat = LogFormat.TEXT
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
     menu: MenuConfig = field(default_factory=MenuConfig)

@@ -314,6 +314,7 @@ def fault_line_factory(tmp_path: Path, database: str) -> Iterator[Any]:
         port = free_port()
         config = write_config(tmp_path, port, database=database, **sections)
         line = FaultLine(tmp_path, port, config)
+        line.ivr("db", "upgrade")  # only `db upgrade` and `serve` migrate; handsets add refuses
         line.ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)
         if start:
             line.start()

@@ -350,6 +350,7 @@ def make_cluster(tmp_path: Path, postgres_url: str) -> Iterator[Any]:
         cluster = Cluster(tmp_path, postgres_url, nodes, proxy)
         made.append(cluster)
         # The database is set up once, from any node's configuration.
+        nodes[NODE_NAMES[0]].ivr("db", "upgrade")
         nodes[NODE_NAMES[0]].ivr("handsets", "add", KNOWN_NUMBER, "--customer", KNOWN_CUSTOMER)
         return cluster
 

@@ -11,12 +11,18 @@ from ivr.admin.cli import main
 
 
 def write_conf(tmp_path: Path, extra: str = "") -> Path:
-    """A sip.conf with a SQLite database in `tmp_path` and London time (then `extra` sections)."""
+    """A sip.conf with a SQLite database in `tmp_path` and London time (then `extra`
+    sections), the schema current.
+
+    Only `ivr db upgrade` and `ivr serve` migrate: every other command refuses
+    a never-migrated database, so the helper upgrades it as an operator would.
+    """
     path = tmp_path / "sip.conf"
     path.write_text(
         f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\ntimezone = Europe/London\n{extra}",
         encoding="utf-8",
     )
+    ok(path, "db", "upgrade")
     return path
 
 

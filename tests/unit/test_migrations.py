@@ -124,11 +124,18 @@ def test_ivr_db_upgrade_to_an_unknown_revision_is_a_clear_error(tmp_path: Path, 
     assert "9999" in result.output
 
 
-def test_other_commands_upgrade_on_their_own(tmp_path: Path, url: str) -> None:
+def test_other_commands_refuse_a_database_behind_the_code(tmp_path: Path, url: str) -> None:
+    """Only `ivr db upgrade` and `ivr serve` migrate; a listing never changes the schema."""
     conf = conf_for(tmp_path, url)
     result = ivr(conf, "handsets", "add", "020 7946 0000", "--customer", "Acme")
+    assert result.exit_code == 1
+    assert "empty (never migrated)" in result.output
+    assert "run `ivr db upgrade` first" in result.output
+    assert "Traceback" not in result.output
+    assert ivr(conf, "db", "check").exit_code == 1  # still untouched
+    assert ivr(conf, "db", "upgrade").exit_code == 0
+    result = ivr(conf, "handsets", "add", "020 7946 0000", "--customer", "Acme")
     assert result.exit_code == 0, result.output
-    assert ivr(conf, "db", "check").exit_code == 0
 
 
 def test_ivr_db_revision_writes_nothing_when_the_models_match(tmp_path: Path) -> None:

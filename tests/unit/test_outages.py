@@ -209,6 +209,7 @@ def conf(tmp_path: Path) -> Path:
         f"recorded_dir = {tmp_path}/recorded\n",
         encoding="utf-8",
     )
+    ok(path, "db", "upgrade")  # only `db upgrade` and `serve` migrate
     return path
 
 

@@ -174,6 +174,7 @@ def test_report_shows_no_deadline_where_the_configured_rules_set_none(tmp_path: 
         "[sla]\nstandard = ack 8 core, respond 12 core, resolve 80 core\n"
         "high = ack 5 core, respond 8 core, resolve none\n",
     )
+    assert CliRunner().invoke(main, ["--config", str(conf), "db", "upgrade"]).exit_code == 0
     result = report(conf, "--month", "2026-11")
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()[2:]]

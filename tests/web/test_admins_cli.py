@@ -20,6 +20,7 @@ GOOD = "a long enough passphrase"
 def conf(tmp_path: Path) -> Path:
     path = tmp_path / "sip.conf"
     path.write_text(f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\n", encoding="utf-8")
+    ok(path, "db", "upgrade")  # only `db upgrade` and `serve` migrate
     return path
 
 
