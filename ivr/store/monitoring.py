@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ivr.store.customers import count_lockouts
 from ivr.store.models import CallRecord, Fault, Page, PageAttempt
 
 
@@ -28,6 +29,7 @@ class Counts:
     pages_by_status: dict[str, int]
     # (priority, reported_at, acknowledged_at) of every acknowledged fault
     acknowledged: list[tuple[str, datetime, datetime]]
+    pin_lockouts: int = 0  # times an account was locked after too many wrong PINs
 
 
 def read_counts(session: Session) -> Counts:
@@ -60,4 +62,5 @@ def read_counts(session: Session) -> Counts:
         attempts_by_result={str(k): int(v) for k, v in attempts.items()},
         pages_by_status={str(k): int(v) for k, v in pages.items()},
         acknowledged=acknowledged,
+        pin_lockouts=count_lockouts(session),
     )

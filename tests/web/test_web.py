@@ -18,6 +18,7 @@ from ivr.admin.web.views.reports import OUTCOME_SERIES
 from ivr.config import Config
 from ivr.domain import Outcome
 from ivr.store.admins import set_password
+from ivr.store.customers import check_pin, set_customer
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
 from ivr.store.models import CallRecord, Engineer, Fault, FaultNote, Recording
@@ -39,6 +40,7 @@ PAGES = [
     "/calls?outcome=rejected",
     f"/faults/{FAILED_REF}",
     "/faults",
+    "/customers",
     "/handsets",
     "/rota",
     "/reports",
@@ -561,3 +563,26 @@ def test_nobody_on_call_is_a_red_banner_and_a_zero_gauge(admin: TestClient, db: 
     page = admin.get("/").text
     assert "Nobody is on call for critical faults right now" in page
     assert "faultline_oncall_engineers 0" in admin.get("/metrics").text
+
+
+# ---- customers ---------------------------------------------------------------------------
+
+
+def test_customers_page_lists_accounts_handsets_open_faults_and_lock_outs(
+    admin: TestClient, db: Database
+) -> None:
+    with db.sessions.begin() as session:
+        customer = set_customer(session, "Caledonian Foods", pin="2718")
+        account = customer.account
+        fault = find_fault(session, OPEN_REF)
+        assert fault is not None
+        fault.customer_id = customer.id  # as the service links a fault to its caller's customer
+        for _ in range(5):
+            assert check_pin(session, account, "0000", "+442079460999", NOW) is None
+    page = admin.get("/customers").text
+    assert "Caledonian Foods" in page and account in page
+    assert "1 account locked after too many wrong PINs" in page
+    assert "locked until" in page
+    assert "/faults/" + OPEN_REF in page  # its open fault is linked
+    assert admin.get("/customers?q=" + account).text.count("<tr") == 2  # head + one row
+    assert "faultline_pin_lockouts_total 1" in admin.get("/metrics").text

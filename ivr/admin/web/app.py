@@ -24,6 +24,7 @@ from ivr.admin.web.site import SecurityHeaders, Site
 from ivr.admin.web.templating import HERE, environment
 from ivr.admin.web.views import (
     calls,
+    customers,
     dashboard,
     faults,
     handsets,
@@ -73,6 +74,7 @@ def create_app(
         *dashboard.routes(site),
         *calls.routes(site),
         *faults.routes(site),
+        *customers.routes(site),
         *handsets.routes(site),
         *oncall.routes(site),
         *reports.routes(site),

@@ -169,4 +169,10 @@ def collect(counts: Counts, now: datetime, pageable: int) -> list[Family]:
         "Engineers a critical fault reported now could page (0 is an alarm: nobody is on call).",
         (Sample("", (), pageable),),
     )
-    return [calls, in_progress, faults, open_faults, attempts, pages, ack, oncall, up]
+    lockouts = Family(
+        "faultline_pin_lockouts_total",
+        "counter",
+        "Times an account was locked after too many wrong PINs from callers.",
+        (Sample("", (), counts.pin_lockouts),),
+    )
+    return [calls, in_progress, faults, open_faults, attempts, pages, ack, oncall, lockouts, up]
