@@ -92,6 +92,7 @@ class PagingScheduler:
         self.registrar = registrar
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
+        self._sweeping: set[asyncio.Task[object]] = set()
         self._woken = False
         longest_ring = max(level.ring_seconds for level in policy.levels)
         self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
@@ -107,7 +108,15 @@ class PagingScheduler:
         self.wake()
 
     async def stop(self) -> None:
+        """Stop waking, let a sweep in progress finish its claim, and let page calls end.
+
+        A sweep is not cancelled half-way: its claim is one transaction in a
+        thread, and cancelling the coroutine would only leave APScheduler
+        reporting a cancelled job, not stop the claim.
+        """
         self._scheduler.shutdown(wait=False)
+        if self._sweeping:
+            await asyncio.wait(self._sweeping, timeout=30)
         if self._calls:
             await asyncio.wait(self._calls, timeout=60)
 
@@ -211,6 +220,10 @@ class PagingScheduler:
     # ---- the loop ---------------------------------------------------------------
 
     async def _sweep(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._sweeping.add(task)
+            task.add_done_callback(self._sweeping.discard)
         while True:
             self._woken = False
             try:
