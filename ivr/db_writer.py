@@ -4,31 +4,42 @@ Every write goes through one worker thread: SQLite allows one writer at a
 time anyway, and a single queue keeps commits in the order calls made
 them. Each method is one short transaction that has committed when it
 returns, so a reference is never spoken before its fault is durable.
+
+When the database goes away (a PostgreSQL restart, a dropped network) a
+write is tried again until it commits or `wait_seconds` have passed
+(`[general] database_wait_seconds`), and then fails with DatabaseWaitExceeded:
+a caller is kept waiting a bounded time, never forever. Because a failed
+COMMIT may in fact have been made, every write is idempotent
+(`ivr.store.call_writes`): a retried fault is found by its call, not made
+twice. A full disk is not waited for: it does not empty itself in seconds,
+so the write fails at once and the log says so loudly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from ivr.audio.description_recorder import FinishedRecording
+from ivr.db_wait import DEFAULT_WAIT_SECONDS, REMIND_SECONDS, Availability, RetryWindow
 from ivr.domain import Priority
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, Deadlines, SlaRules, deadlines
 from ivr.store import call_writes
 from ivr.store.call_writes import DescriptionFile, NewCall, OpenedCall
-from ivr.store.db import Conflict, Database, Session
+from ivr.store.db import Conflict, Database, Session, StorageFull, Unavailable
 from ivr.store.faults import recent_open_fault
 from ivr.store.oncall import pageable_now
 from ivr.store.outages import current_outage
 
-__all__ = ["CommittedFault", "DbWriter", "NewCall", "OpenedCall"]
+__all__ = ["CommittedFault", "DatabaseWaitExceeded", "DbWriter", "NewCall", "OpenedCall"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +55,10 @@ class CommittedFault:
     pages: bool  # its priority pages engineers
 
 
+class DatabaseWaitExceeded(Unavailable):
+    """The database stayed away longer than the bounded wait: the write was not made."""
+
+
 class DbWriter:
     def __init__(
         self,
@@ -53,30 +68,122 @@ class DbWriter:
         node: str | None = None,
         *,
         rules: SlaRules = DEFAULT_SLA_RULES,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        probe_seconds: float | None = 2.0,
     ) -> None:
+        """`clock` and `pause` are the waits' time (tests step them by hand);
+        `probe_seconds`, how often the database is pinged while away (None: never),
+        so that its return is logged even when no call is writing."""
         self.db = db
         self.calendar = calendar
         self.rules = rules  # the SLA targets in force (sip.conf [sla])
         self.paging = paging
         self.node = node
+        self.wait_seconds = wait_seconds
+        self._clock = clock
+        self._pause = pause
+        self._probe_seconds = probe_seconds
+        self._probe: asyncio.Task[None] | None = None
+        self.availability = Availability()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
 
-    async def _run(self, work: Callable[[Session], T]) -> T:
+    async def _run_once(self, work: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(
             self._writer, self.db.transaction, work
         )
 
+    async def _run(self, work: Callable[[Session], T], what: str = "a write") -> T:
+        """Commit `work` (idempotent), waiting a bounded time for a database that is away."""
+        window = RetryWindow(self._clock(), self.wait_seconds)
+        while True:
+            try:
+                result = await self._run_once(work)
+            except StorageFull as exc:
+                self._failed(exc)
+                log.critical(
+                    "DATABASE DISK FULL: %s was NOT written (%s); free space on the "
+                    "database's filesystem now",
+                    what,
+                    exc,
+                )
+                raise
+            except Unavailable as exc:
+                self._failed(exc)
+                delay = window.failed(self._clock())
+                if delay is None:
+                    log.error(
+                        "%s NOT written: the database did not come back within %g s",
+                        what,
+                        self.wait_seconds,
+                    )
+                    raise DatabaseWaitExceeded(
+                        f"the database did not come back within {self.wait_seconds:g} s ({exc})"
+                    ) from exc
+                if window.attempts == 1:
+                    log.warning("%s waiting for the database (up to %g s)", what, self.wait_seconds)
+                await self._pause(delay)
+                continue
+            self._succeeded()
+            if window.attempts:
+                log.info("%s committed after %d failed attempt(s)", what, window.attempts)
+            return result
+
+    def _failed(self, exc: Unavailable) -> None:
+        line = self.availability.failed(self._clock(), str(exc))
+        if line is not None:
+            log.error("%s", line)
+        if self._probe_seconds is not None and (self._probe is None or self._probe.done()):
+            self._probe = asyncio.get_running_loop().create_task(self._watch_outage())
+
+    def _succeeded(self) -> None:
+        line = self.availability.succeeded(self._clock())
+        if line is not None:
+            log.warning("%s", line)
+
+    async def _watch_outage(self) -> None:
+        """Ping the away database until it answers, so the log says when it is back
+        (and keeps saying it is away) even while no call writes."""
+        assert self._probe_seconds is not None
+        while self.availability.down:
+            await self._pause(min(self._probe_seconds, REMIND_SECONDS))
+            if not self.availability.down:
+                return
+            try:
+                await asyncio.to_thread(self.db.ping)
+            except Unavailable as exc:
+                line = self.availability.failed(self._clock(), str(exc))
+                if line is not None:
+                    log.error("%s", line)
+                continue
+            except Exception:
+                log.exception("could not ping the database")
+                continue
+            self._succeeded()
+
     async def open_call(self, new: NewCall) -> OpenedCall:
         """Log the call as it arrives, verified against the handsets table."""
-        return await self._run(lambda session: call_writes.open_call(session, new, self.node))
+        return await self._run(
+            lambda session: call_writes.open_call(session, new, self.node),
+            f"the log of call {new.sip_call_id[:80]}",
+        )
 
     async def mark_answered(self, call_id: int, at: datetime) -> None:
-        await self._run(lambda session: call_writes.mark_answered(session, call_id, at))
+        await self._run(
+            lambda session: call_writes.mark_answered(session, call_id, at),
+            f"the answer of call record {call_id}",
+        )
 
     async def record_fault(
         self, call_id: int, priority: Priority, reported_at: datetime
     ) -> CommittedFault:
-        """Create the fault with its SLA deadlines; returns it once committed."""
+        """Create the fault with its SLA deadlines; returns it once committed.
+
+        Safe to retry: a call's fault is made once (`call_writes.create_fault`
+        returns the one a lost COMMIT made), so the reference returned is the
+        one stored, whatever happened to the connection.
+        """
         clock = deadlines(priority, reported_at, self.calendar, self.rules)
         pages = self.paging.pages(priority.value)
 
@@ -87,7 +194,7 @@ class DbWriter:
 
         for _ in range(3):
             try:
-                reference = await self._run(work)
+                reference = await self._run(work, f"the fault of call record {call_id}")
             except Conflict:
                 # Another node took the same reference between our check and
                 # our commit: draw again.
@@ -137,7 +244,10 @@ class DbWriter:
 
     async def recent_fault(self, customer: str, since: datetime) -> str | None:
         """The reference of this customer's latest open fault reported since `since`."""
-        return await self._run(lambda session: recent_open_fault(session, customer, since))
+        return await self._run(
+            lambda session: recent_open_fault(session, customer, since),
+            f"the recent faults of {customer}",
+        )
 
     async def add_recording(
         self, reference: str, call_id: int | None, recording: FinishedRecording
@@ -146,7 +256,10 @@ class DbWriter:
             str(recording.path), recording.seconds, recording.sha256, recording.ended_by
         )
         await self._run(
-            lambda session: call_writes.attach_description(session, reference, call_id, description)
+            lambda session: call_writes.attach_description(
+                session, reference, call_id, description
+            ),
+            f"the recording of fault {reference}",
         )
 
     async def close_call(self, call_id: int, summary: CallSummary, ended_at: datetime) -> None:
@@ -159,7 +272,8 @@ class DbWriter:
                 reference=summary.reference,
                 reference_heard=summary.reference_heard,
                 ended_at=ended_at,
-            )
+            ),
+            f"the end of call record {call_id}",
         )
 
     async def current_outage(self, now: datetime) -> str | None:
@@ -176,4 +290,6 @@ class DbWriter:
         return await asyncio.to_thread(self.db.read, read)
 
     def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
         self._writer.shutdown(wait=True)

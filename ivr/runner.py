@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ivr.flow.events import (
     CancelTimer,
@@ -48,6 +48,40 @@ CommandHandler = Callable[[Command], Awaitable[Event | None]]
 
 # A last message is given this long beyond its own length to be heard.
 FAREWELL_SLACK_SECONDS = 3.0
+# A command that takes longer than this (a commit waiting for the database
+# to come back) is not waited out in silence: the caller is asked to hold.
+HOLD_PROMPT_AFTER_SECONDS = 2.0
+
+T = TypeVar("T")
+
+
+async def holding(call: ActiveCall, audio: bytes, after: float, work: Awaitable[T]) -> T:
+    """Await `work`; if it takes longer than `after` seconds the caller hears `audio` once.
+
+    What a receptionist does when the system is slow: a moment's silence is
+    normal, a long one sounds like a dropped call, so the caller is asked to
+    hold. A hold message already started is finished, not cut off mid-word,
+    before whatever follows `work` is said.
+    """
+    started = False
+
+    async def hold() -> None:
+        nonlocal started
+        await asyncio.sleep(after)
+        started = True
+        with contextlib.suppress(Exception):  # a caller gone meanwhile hears nothing
+            await call.play(audio)
+
+    holder = asyncio.ensure_future(hold())
+    try:
+        return await work
+    finally:
+        if started:
+            await holder
+        else:
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,12 @@ class FaultLineService:
         # after a restart, so the restarted node recognises its own work.
         self.node = f"{socket.gethostname()}:{config.listen_port}"
         self.writer = DbWriter(
-            self.db, self.calendar, config.paging, node=self.node, rules=config.sla
+            self.db,
+            self.calendar,
+            config.paging,
+            node=self.node,
+            rules=config.sla,
+            wait_seconds=config.database_wait_seconds,
         )
         self.pager = PagingScheduler(
             self.db,

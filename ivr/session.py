@@ -35,7 +35,7 @@ from ivr.flow.events import (
     StopRecording,
 )
 from ivr.flow.speech import Prompt
-from ivr.runner import FlowRunner, Speech
+from ivr.runner import HOLD_PROMPT_AFTER_SECONDS, FlowRunner, Speech, holding
 from ivr.sip.engine import InboundCall
 from ivr.sip.guard import is_scanner
 from ivr.sla import BusinessCalendar
@@ -317,8 +317,11 @@ class CallSession:
     async def _record(self, priority: Priority) -> Event:
         assert self._call_pk is not None
         try:
-            committed = await self.deps.writer.record_fault(
-                self._call_pk, priority, self.deps.clock()
+            committed = await holding(
+                self.call,
+                self.deps.speech.audio((Prompt("please_hold"),)),
+                HOLD_PROMPT_AFTER_SECONDS,
+                self.deps.writer.record_fault(self._call_pk, priority, self.deps.clock()),
             )
         except Exception as exc:
             log.exception("fault from call %s NOT recorded", self.call.call_id)

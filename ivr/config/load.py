@@ -227,6 +227,7 @@ def _config(source: Source) -> Config:
         "max_calls", "200", whole(1, MAX_INBOUND_CALLS, " (255 call lines, some kept for pages)")
     )
     rtp_timeout = general.get("rtp_timeout", "60", whole(0, 3600, " seconds"))
+    database_wait = general.get("database_wait_seconds", "30", decimal(0, 600, " seconds"))
     auto_migrate = general.get("auto_migrate", "yes", boolean, show=yes_no)
     log_format = general.get("log_format", "text", one_of(LogFormat), show=str)
     trunk = _trunk(source.section("trunk"))
@@ -250,6 +251,7 @@ def _config(source: Source) -> Config:
         timezone=timezone,
         max_calls=max_calls,
         rtp_timeout=rtp_timeout,
+        database_wait_seconds=database_wait,
         auto_migrate=auto_migrate,
         log_format=log_format,
         trunk=trunk,

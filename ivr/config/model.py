@@ -153,6 +153,9 @@ class Config:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     max_calls: int = 200
     rtp_timeout: int = 60
+    # How long a caller's confirmed fault (or any other write) waits for a
+    # database that has gone away before the caller hears of a technical problem.
+    database_wait_seconds: float = 30.0
     # Whether `ivr serve` brings the schema to the newest migration as it
     # starts; with no, it refuses a database behind the code (`ivr db upgrade`).
     auto_migrate: bool = True

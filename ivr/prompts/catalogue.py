@@ -84,6 +84,7 @@ PAGE_FLOW_PROMPTS = (
 )
 OTHER_PROMPTS = (
     "shutting_down",  # ivr/session.py: a call cut short by the service stopping
+    "please_hold",  # ivr/session.py: a commit waiting for the database to come back
     "page_test",  # `ivr page test`
 )
 PLAYED_PROMPT_IDS = frozenset(CALL_FLOW_PROMPTS + PAGE_FLOW_PROMPTS + OTHER_PROMPTS)

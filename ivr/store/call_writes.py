@@ -4,6 +4,11 @@ Plain functions taking a session (the service's single writer thread owns
 the transaction, `ivr.db_writer`). A fault whose priority pages engineers
 gets its page in the same transaction as the fault itself: there is no
 moment at which a committed critical fault exists without a pending page.
+
+Every write here is idempotent: when the database goes away mid-commit the
+writer cannot know whether the commit was made, and runs the same write
+again once the database is back. Running one twice leaves what running it
+once did (one call row, one fault per call, one row per recording).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.domain import Outcome, Priority, VerifiedBy
@@ -67,7 +73,20 @@ def _verified_by(known: bool, identity_source: str) -> str | None:
 
 
 def open_call(session: Session, new: NewCall, node: str | None) -> OpenedCall:
-    """Log the call as it arrives, verified against the handsets table."""
+    """Log the call as it arrives, verified against the handsets table.
+
+    A row this node already wrote for the same SIP call and start time (a
+    retried commit that had in fact been made) is returned, not doubled.
+    """
+    existing = session.scalars(
+        select(CallRecord).where(
+            CallRecord.sip_call_id == (_clip(new.sip_call_id, 255) or ""),
+            CallRecord.started_at == new.started_at,
+            CallRecord.node == node if node is not None else CallRecord.node.is_(None),
+        )
+    ).first()
+    if existing is not None:
+        return OpenedCall(existing.id, existing.verified, existing.customer)
     handset = find_handset(session, new.cli) if new.cli else None
     verification = new.verification
     if new.cli and handset is None:
@@ -105,7 +124,16 @@ def create_fault(
     *,
     pages: bool,
 ) -> str:
-    """The new fault's reference; with `pages`, its page is opened in this transaction."""
+    """The new fault's reference; with `pages`, its page is opened in this transaction.
+
+    A call reports at most one fault, so the fault this call already has is
+    the one a retried commit made: its reference is returned and nothing is
+    written (the retry's key is the call's row id, which the caller's
+    session holds before it asks for the fault).
+    """
+    made = committed_fault_of(session, call_id)
+    if made is not None:
+        return made
     call = session.get_one(CallRecord, call_id)
     reference = new_reference()
     attempts = 1
@@ -134,12 +162,27 @@ def create_fault(
     return reference
 
 
+def committed_fault_of(session: Session, call_id: int) -> str | None:
+    """The reference of the fault call `call_id` reported, if it has one yet."""
+    return session.scalars(
+        select(Fault.reference).where(Fault.call_id == call_id).order_by(Fault.id).limit(1)
+    ).first()
+
+
 def attach_description(
     session: Session, reference: str, call_id: int | None, description: DescriptionFile
 ) -> None:
+    """Attach the recording to the fault, once (a retry finds the file already attached)."""
     fault = find_fault(session, reference)
     if fault is None:
         raise LookupError(f"no fault {reference} to attach a recording to")
+    attached = session.scalars(
+        select(Recording.id).where(
+            Recording.fault_id == fault.id, Recording.path == description.path
+        )
+    ).first()
+    if attached is not None:
+        return
     session.add(
         Recording(
             fault_id=fault.id,

@@ -10,20 +10,57 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.store import migrations
 
 T = TypeVar("T")
 
-__all__ = ["Conflict", "Database", "Session"]
+__all__ = ["Conflict", "Database", "Session", "StorageFull", "Unavailable"]
+
+# SQLite's result code for "database or disk is full" (SQLITE_FULL).
+SQLITE_FULL = 13
+# How long a PostgreSQL connection attempt, or an unanswered packet on an open
+# connection, may take before the database counts as unreachable: without
+# these a dropped network would hold the writer thread for minutes.
+PG_CONNECT_TIMEOUT_SECONDS = 5
+PG_TCP_USER_TIMEOUT_MS = 10_000
 
 
 class Conflict(RuntimeError):
     """A unique row another writer committed first (e.g. the same fault reference)."""
+
+
+class Unavailable(RuntimeError):
+    """The database could not be reached or used; the same work may succeed later.
+
+    Raised instead of the driver's own errors so that code outside the store
+    can wait and retry without knowing the driver. Whether the failed
+    transaction committed is unknown (the answer to COMMIT may be what was
+    lost): work retried after this must be idempotent.
+    """
+
+
+class StorageFull(Unavailable):
+    """The database's disk is full: no write will succeed until space is freed."""
+
+
+def _unavailable(exc: DBAPIError) -> Unavailable | None:
+    """The driver error as Unavailable/StorageFull, or None if it is a bug of ours."""
+    if getattr(exc.orig, "sqlite_errorcode", None) == SQLITE_FULL:
+        return StorageFull(f"the database's disk is full ({exc.orig})")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return Unavailable(f"{type(exc.orig).__name__}: {str(exc.orig).strip()[:300]}")
+    return None
 
 
 class DatabaseUrl(NamedTuple):
@@ -79,7 +116,20 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={
+            "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+            "tcp_user_timeout": PG_TCP_USER_TIMEOUT_MS,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        },
+    )
 
 
 class Database:
@@ -94,18 +144,34 @@ class Database:
         """Run `work` in one transaction, committed when this returns.
 
         A unique constraint another writer won is raised as `Conflict`, so
-        callers outside the store can retry without knowing the driver.
+        callers outside the store can retry without knowing the driver; a
+        database that cannot be reached, or a full disk, as `Unavailable`.
         """
         try:
             with self.sessions.begin() as session:
                 return work(session)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+        except DBAPIError as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def read(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a short read-only session of its own."""
-        with self.sessions() as session:
-            return work(session)
+        try:
+            with self.sessions() as session:
+                return work(session)
+        except DBAPIError as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+
+    def ping(self) -> None:
+        """Raise Unavailable unless the database answers a trivial query now."""
+        self.read(lambda session: session.execute(text("SELECT 1")))
 
     def create_schema(self) -> None:
         """Bring the schema to the newest migration (safe with several processes at once)."""
