@@ -176,6 +176,23 @@ class PostgresCluster:
             self.running = True
             return
 
+    def pause(self) -> None:
+        """Stop the server as a restart does (fast shutdown: clients cut off), keeping
+        its data and its port, until `resume`."""
+        self._run("pg_ctl", "stop", "--pgdata", str(self.data), "--mode", "fast", "--wait")
+        self.running = False
+
+    def resume(self) -> None:
+        """Start a paused server again, on the port it had."""
+        self._run(
+            "pg_ctl", "start",
+            "--pgdata", str(self.data),
+            "--log", str(self.log),
+            "--wait", "--timeout", str(START_TIMEOUT),
+            "--options", f"-p {self.port}",
+        )  # fmt: skip
+        self.running = True
+
     def stop(self) -> None:
         """Stop the server at once and remove every file it had; safe to call twice."""
         try:
