@@ -30,6 +30,7 @@ def test_every_status_and_action_is_either_a_row_or_refused_unchanged() -> None:
         FaultStatus.ACKNOWLEDGED: {"acknowledged_at": T0},
         FaultStatus.RESPONDED: {"acknowledged_at": T0, "responded_at": T0},
         FaultStatus.RESOLVED: {"acknowledged_at": T0, "responded_at": T0, "resolved_at": T0},
+        FaultStatus.OUT_OF_SCOPE: {"closed_at": T0},
     }
     for status in FaultStatus:
         before = state(status, **stage_times[status])

@@ -10,13 +10,13 @@ from starlette.routing import Route
 from ivr.admin.web.deadlines import stages
 from ivr.admin.web.reports import countdown
 from ivr.admin.web.site import Site, View, flash, page
-from ivr.domain import Priority
+from ivr.domain import FaultStatus, Priority
 from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.store.fault_timeline import fault_timeline
 from ivr.store.faults import add_note, fault_times, find_fault, list_faults, move_fault
 from ivr.store.models import Fault
 
-FAULT_STATUSES = ("open", "acknowledged", "responded", "resolved", "page_failed")
+FAULT_STATUSES = tuple(s.value for s in FaultStatus)
 
 
 def faults_list(site: Site, view: View) -> StarletteResponse:
