@@ -18,6 +18,7 @@ from ivr.sla import deadlines, describe_remaining
 from ivr.store.call_writes import log_fault
 from ivr.store.customers import CustomerError, get_customer
 from ivr.store.descriptions import list_recordings, recording_as_dict
+from ivr.store.fault_changes import close_out_of_scope, reprioritise
 from ivr.store.faults import (
     MAX_NOTE,
     MAX_TICKET_REF,
@@ -323,3 +324,76 @@ def respond(app: AppContext, reference: str, by: str | None, at_text: str | None
 def resolve(app: AppContext, reference: str, by: str | None, at_text: str | None) -> None:
     """Record that the fault is resolved (responds and acknowledges too, if not done)."""
     _progress(app, reference, "resolve", by, at_text)
+
+
+_reason = click.option(
+    "--reason", required=True, metavar="TEXT", help="Why (kept on the fault's timeline)."
+)
+_who = click.option("--by", metavar="NAME", help="Who decided (default: your login name).")
+
+
+@faults.command("reprioritise")
+@click.argument("reference")
+@click.option(
+    "--priority", required=True, type=click.Choice([p.value for p in Priority]), help="The new one."
+)
+@_reason
+@_who
+@pass_app
+def reprioritise_(
+    app: AppContext, reference: str, priority: str, reason: str, by: str | None
+) -> None:
+    """Set the priority CLI SECURE decided; the caller's own choice stays on the fault.
+
+    The deadlines are recomputed from the original report time. A priority
+    that pages starts paging at once; one that does not stops a running page.
+    """
+    tz = app.config.timezone
+    now = app.now()
+    level = Priority(priority)
+    who = by or getpass.getuser()
+    with app.db.sessions.begin() as session:
+        fault = find_fault(session, reference)
+        if fault is None:
+            raise click.ClickException(f"no fault with reference {reference}")
+        try:
+            clock = deadlines(
+                level, fault.reported_at, app.config.hours.calendar(tz), app.config.sla
+            )
+            reprioritise(
+                session, fault, level, clock, app.config.paging, at=now, by=who, reason=reason
+            )
+        except (IllegalMove, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(
+            f"fault {fault.reference} is now {fault.priority} "
+            f"(reported as {fault.reported_priority}); next: {clock_text(fault, now, tz)}"
+        )
+
+
+@faults.command("close")
+@click.argument("reference")
+@click.option(
+    "--out-of-scope",
+    is_flag=True,
+    required=True,
+    help="Not ours to fix (a third party's, by the SLA): listed, neither met nor missed.",
+)
+@_reason
+@_who
+@pass_app
+def close(app: AppContext, reference: str, out_of_scope: bool, reason: str, by: str | None) -> None:
+    """Close a fault as out of scope; its paging stops."""
+    if not out_of_scope:
+        raise click.UsageError("say how it is closed: --out-of-scope")
+    tz = app.config.timezone
+    now = app.now()
+    with app.db.sessions.begin() as session:
+        fault = find_fault(session, reference)
+        if fault is None:
+            raise click.ClickException(f"no fault with reference {reference}")
+        try:
+            close_out_of_scope(session, fault, at=now, by=by or getpass.getuser(), reason=reason)
+        except IllegalMove as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"fault {fault.reference} closed as out of scope at {local_text(now, tz)}")

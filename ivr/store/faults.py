@@ -128,6 +128,12 @@ _REASON_FOR = {
 }
 
 
+def require_reason(fault: Fault, action: Action, reason: str | None) -> None:
+    """Refuse CLI SECURE's decisions made without a reason (`Action.needs_reason`)."""
+    if action.needs_reason and not (reason or "").strip():
+        raise IllegalMove(f"fault {fault.reference}: give a reason to {_REASON_FOR[action]}")
+
+
 def _write_entry(
     session: Session, fault: Fault, kind: str, author: str, body: str, at: datetime
 ) -> FaultNote:
@@ -155,8 +161,7 @@ def move_fault(
     with IllegalMove and the fault unchanged when the lifecycle says no.
     A response stops the reminders it makes pointless.
     """
-    if action.needs_reason and not (comment or "").strip():
-        raise IllegalMove(f"fault {fault.reference}: give a reason to {_REASON_FOR[action]}")
+    require_reason(fault, action, comment)
     body = _clean_note(comment, required=False)
     move = decide(fault_state(fault), action, at, by)
     after = move.after

@@ -11,6 +11,8 @@ import pytest
 from ivr.config import load_config
 from ivr.domain import Priority
 from ivr.sla import deadlines
+from ivr.store.db import Database
+from ivr.store.faults import find_fault, timeline_entries
 from tests.unit import cli
 
 H = timedelta(hours=1)
@@ -126,3 +128,96 @@ def test_the_sla_report_counts_every_channel_and_splits_by_channel(conf: Path) -
     assert data["channels"]["phone"]["high"]["reported"] == 0
     text = cli.ok(conf, "sla", "report", "--month", "2026-11", "--by-channel", now=NOW)
     assert "Reported by email:" in text and "Reported by ticket:" in text
+
+
+# ---- CLI SECURE decides the final priority; out of scope ------------------------------
+
+
+def test_reprioritising_recomputes_from_the_report_time_and_keeps_the_callers_choice(
+    conf: Path,
+) -> None:
+    reported = NOW - timedelta(minutes=30)
+    fault = add(conf, "--priority", "high", "--via", "email", "--reported-at", reported.isoformat())
+    reference = str(fault["reference"])
+    assert pages_for(conf, reference) == []
+    later = NOW + timedelta(minutes=10)
+    out = cli.ok(
+        conf, "faults", "reprioritise", reference, "--priority", "critical",
+        "--reason", "whole site down", "--by", "alice", now=later,
+    )  # fmt: skip
+    assert "now critical (reported as high)" in out
+    config = load_config(conf)
+    expected = deadlines(
+        Priority.CRITICAL, reported, config.hours.calendar(config.timezone), config.sla
+    )
+    shown = json.loads(cli.ok(conf, "faults", "show", reference, "--json", now=later))
+    assert (shown["priority"], shown["reported_priority"]) == ("critical", "high")
+    assert shown["acknowledge_by"] == expected.acknowledge_by.isoformat()
+    assert shown["respond_by"] == expected.respond_by.isoformat()
+    # Raised to critical: paged at once.
+    assert [p["status"] for p in pages_for(conf, reference)] == ["active"]
+    entries = timeline(conf, reference)
+    assert ("reprioritised", "alice", "reported as high, changed to critical by alice: "
+            "whole site down") in entries  # fmt: skip
+
+    # Lowered again: the running page is cancelled, the reason on the timeline.
+    cli.ok(
+        conf, "faults", "reprioritise", reference, "--priority", "standard",
+        "--reason", "only one handset", "--by", "bob", now=later,
+    )  # fmt: skip
+    assert [p["status"] for p in pages_for(conf, reference)] == ["cancelled"]
+    assert (
+        "reprioritised",
+        "bob",
+        "reported as high, changed from critical to standard by bob: only one handset",
+    ) in timeline(conf, reference)
+
+
+def test_reprioritising_needs_a_reason_and_a_change(conf: Path) -> None:
+    reference = str(add(conf, "--priority", "high", "--via", "email")["reference"])
+    same = cli.ivr(
+        conf, "faults", "reprioritise", reference, "--priority", "high", "--reason", "x", now=NOW
+    )
+    assert same.exit_code == 1 and "already high" in same.output
+    blank = cli.ivr(
+        conf, "faults", "reprioritise", reference, "--priority", "critical", "--reason", " ",
+        now=NOW,
+    )  # fmt: skip
+    assert blank.exit_code == 1 and "give a reason" in blank.output
+
+
+def test_out_of_scope_stops_paging_and_is_listed_but_neither_met_nor_missed(conf: Path) -> None:
+    late = NOW - 5 * H  # its acknowledgement already missed
+    missed = add(conf, "--priority", "high", "--via", "ticket", "--reported-at", late.isoformat())
+    paged = add(conf, "--priority", "critical", "--via", "email")
+    for fault in (missed, paged):
+        cli.ok(
+            conf, "faults", "close", str(fault["reference"]), "--out-of-scope",
+            "--reason", "BT Openreach line fault", "--by", "carol", now=NOW,
+        )  # fmt: skip
+    assert [p["status"] for p in pages_for(conf, str(paged["reference"]))] == ["cancelled"]
+    shown = json.loads(cli.ok(conf, "faults", "show", str(missed["reference"]), "--json", now=NOW))
+    assert shown["status"] == "out_of_scope" and shown["next_deadline"] is None
+    data = json.loads(cli.ok(conf, "sla", "report", "--month", "2026-11", "--json", now=NOW))
+    high = data["priorities"]["high"]
+    assert high["reported"] == 1 and high["out_of_scope"] == 1
+    assert high["acknowledge"]["missed"] == 0 and high["acknowledge"]["met"] == 0
+    text = cli.ok(conf, "sla", "report", "--month", "2026-11", now=NOW)
+    assert "closed out of scope (neither met nor missed): 1 high, 1 critical" in text
+    again = cli.ivr(conf, "faults", "resolve", str(missed["reference"]), now=NOW)
+    assert again.exit_code == 1 and "out_of_scope" in again.output
+    assert ("out_of_scope", "carol", "BT Openreach line fault") in timeline(
+        conf, str(missed["reference"])
+    )
+
+
+def timeline(conf: Path, reference: str) -> list[tuple[str, str, str]]:
+    """The fault's moves as stored: (kind, author, body)."""
+    db = Database(f"sqlite:///{conf.parent}/x.db")
+    try:
+        with db.sessions() as session:
+            fault = find_fault(session, reference)
+            assert fault is not None
+            return [(e.kind, e.author, e.body) for e in timeline_entries(session, fault)]
+    finally:
+        db.dispose()
