@@ -53,6 +53,7 @@ def reprioritise(
         change = f"changed from {before.value} to {priority.value}"
     comment = f"reported as {reported}, {change} by {by}: {reason.strip()}"
     move = move_fault(session, fault, Action.REPRIORITISE, at, by=by, comment=comment)
+    fault.reported_priority = reported
     fault.priority = priority.value
     fault.acknowledge_by = clock.acknowledge_by
     fault.respond_by = clock.respond_by
