@@ -8,7 +8,11 @@ respond, resolve):
 - met: done at or before its deadline;
 - missed: done after it, or not done and the deadline has passed;
 - pending: not done, and not yet due;
-- no_deadline: the SLA sets none (standard faults' resolution).
+- no_deadline: the SLA sets none (standard faults' resolution);
+
+A fault closed as out of scope is listed (`out_of_scope` on its priority's
+line, and in `reported`) but none of its stages is counted: neither met nor
+missed.
 
 Each verdict is `ivr.faults.clock.stage_outcome`, the rule the web page's
 verdicts and the fault list use too: a fault responded to (or resolved)
@@ -40,13 +44,18 @@ class StageCounts:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
     def as_dict(self) -> dict[str, int]:
-        return {outcome.value: getattr(self, outcome.value) for outcome in StageOutcome}
+        return {
+            outcome.value: getattr(self, outcome.value)
+            for outcome in StageOutcome
+            if outcome is not StageOutcome.OUT_OF_SCOPE
+        }
 
 
 @dataclass
 class PriorityLine:
     priority: Priority
     reported: int = 0
+    out_of_scope: int = 0  # of `reported`, closed out of scope
     stages: dict[Stage, StageCounts] = field(
         default_factory=lambda: {stage: StageCounts() for stage in Stage}
     )
@@ -54,6 +63,7 @@ class PriorityLine:
     def as_dict(self) -> dict[str, object]:
         return {
             "reported": self.reported,
+            "out_of_scope": self.out_of_scope,
             **{stage.value: counts.as_dict() for stage, counts in self.stages.items()},
         }
 
@@ -126,6 +136,9 @@ def sla_report(faults: Iterable[FaultTimes], month: Month, now: datetime) -> Sla
             continue
         line = lines[fault.priority]
         line.reported += 1
+        if stage_outcome(fault, Stage.ACKNOWLEDGE, now) is StageOutcome.OUT_OF_SCOPE:
+            line.out_of_scope += 1
+            continue
         for stage in Stage:
             line.stages[stage].add(stage_outcome(fault, stage, now))
     return SlaReport(month, now, lines)

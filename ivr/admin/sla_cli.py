@@ -11,9 +11,9 @@ import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
 from ivr.admin.times import FIRST_YEAR, LAST_YEAR, local_iso, local_text, parse_instant
-from ivr.domain import Priority
+from ivr.domain import Channel, Priority
 from ivr.sla import deadlines
-from ivr.sla_report import Month, sla_report
+from ivr.sla_report import Month, SlaReport, sla_report
 from ivr.store.faults import fault_times, list_faults
 
 
@@ -69,10 +69,15 @@ def deadlines_(app: AppContext, priority: str, reported_at_text: str, as_json: b
     metavar="YYYY-MM",
     help="Calendar month in the configured time zone (default: this month).",
 )
+@click.option("--by-channel", is_flag=True, help="Also split the counts by how faults reached us.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
-def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
-    """Per priority, faults reported in a month and their deadlines met, missed and pending."""
+def report(app: AppContext, month_text: str | None, by_channel: bool, as_json: bool) -> None:
+    """Per priority, faults reported in a month and their deadlines met, missed and pending.
+
+    Every channel counts. A fault closed as out of scope is listed (its own
+    column) but neither met nor missed.
+    """
     tz = app.config.timezone
     now = app.now()
     try:
@@ -86,15 +91,29 @@ def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
         )
     with app.db.sessions() as session:
         rows = list_faults(session, since=month.start, before=month.end, limit=None)
-        times = [fault_times(f) for f in rows]
-    result = sla_report(times, month, now)
+        times = [(f.channel, fault_times(f)) for f in rows]
+    result = sla_report((t for _, t in times), month, now)
+    channels = {
+        channel: sla_report((t for c, t in times if c == channel.value), month, now)
+        for channel in (Channel if by_channel else ())
+    }
     if as_json:
-        echo_json(result.as_dict())
+        body = result.as_dict()
+        if by_channel:
+            body["channels"] = {c.value: r.as_dict()["priorities"] for c, r in channels.items()}
+        echo_json(body)
         return
     click.echo(
         f"SLA report for {month.start.astimezone(tz):%B %Y} ({tz.key}), "
         f"as of {now.astimezone(tz):%a %d %b %Y %H:%M %Z}"
     )
+    _table(app, result)
+    for channel, part in channels.items():
+        click.echo(f"\nReported by {channel.value}:")
+        _table(app, part)
+
+
+def _table(app: AppContext, result: SlaReport) -> None:
     click.echo(
         f"{'priority':<9} {'reported':>8}  {'stage':<12} {'met':>5} {'missed':>6} {'pending':>7}"
     )
@@ -110,3 +129,8 @@ def report(app: AppContext, month_text: str | None, as_json: bool) -> None:
             click.echo(
                 f"{head}  {stage.value:<12} {counts.met:>5} {counts.missed:>6} {counts.pending:>7}"
             )
+    closed = [
+        f"{line.out_of_scope} {p.value}" for p, line in result.lines.items() if line.out_of_scope
+    ]
+    if closed:
+        click.echo(f"closed out of scope (neither met nor missed): {', '.join(closed)}")

@@ -21,6 +21,7 @@ class StageOutcome(enum.StrEnum):
     MISSED = "missed"
     PENDING = "pending"  # not done, not yet due
     NO_DEADLINE = "no_deadline"  # the SLA sets none (a standard fault's resolution)
+    OUT_OF_SCOPE = "out_of_scope"  # closed as not CLI SECURE's to fix: neither met nor missed
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,10 @@ class FaultTimes:
     acknowledged_at: datetime | None = None
     responded_at: datetime | None = None
     resolved_at: datetime | None = None
+    closed_at: datetime | None = None  # closed out of scope
 
     def __post_init__(self) -> None:
-        for name in ("reported_at", "acknowledged_at", "responded_at", "resolved_at"):
+        for name in ("reported_at", "acknowledged_at", "responded_at", "resolved_at", "closed_at"):
             value = getattr(self, name)
             if value is not None and (value.tzinfo is None or value.utcoffset() is None):
                 raise ValueError(f"{name} must be timezone-aware, got {value!r}")
@@ -57,6 +59,10 @@ class FaultTimes:
 
 
 def stage_outcome(times: FaultTimes, stage: Stage, now: datetime) -> StageOutcome:
+    """A fault closed out of scope is out of scope at every stage, even one done late:
+    the SLA never applied to it."""
+    if times.closed_at is not None:
+        return StageOutcome.OUT_OF_SCOPE
     due, done = times.due(stage), times.done_at(stage)
     if due is None:
         return StageOutcome.NO_DEADLINE
@@ -70,8 +76,10 @@ def sla_verdict(times: FaultTimes, now: datetime) -> StageOutcome | None:
 
     Missed as soon as any stage is late, done or not; met once every stage
     with a deadline was done in time; None while a deadline is ahead and unmet
-    (or when the fault has no deadlines at all).
+    (or when the fault has no deadlines at all); OUT_OF_SCOPE once closed as such.
     """
+    if times.closed_at is not None:
+        return StageOutcome.OUT_OF_SCOPE
     outcomes = [stage_outcome(times, stage, now) for stage in Stage]
     if StageOutcome.MISSED in outcomes:
         return StageOutcome.MISSED
@@ -94,8 +102,10 @@ def next_owed(times: FaultTimes, now: datetime) -> Owed | None:
 
     An engineer who skips straight to responding is not chased for the
     acknowledgement. An overdue stage is still returned: it is still owed.
-    A fault made without its clock owes nothing.
+    A fault made without its clock, or closed out of scope, owes nothing.
     """
+    if times.closed_at is not None:
+        return None
     if times.acknowledge_by is None or times.respond_by is None:
         return None
     for stage in Stage:
@@ -104,3 +114,14 @@ def next_owed(times: FaultTimes, now: datetime) -> Owed | None:
         due = times.due(stage)
         return None if due is None else Owed(stage, due, now > due)
     return None
+
+
+def worth_paging(acknowledge_by: datetime, now: datetime) -> bool:
+    """Whether paging for a fault can still get it acknowledged in time.
+
+    A fault typed in from a ticket hours after it was reported has missed
+    its acknowledgement already: ringing an engineer at once would not save
+    it, so it is worked from the list like any other late fault. Up to and
+    at the deadline itself, a page can still make it.
+    """
+    return now <= acknowledge_by

@@ -12,7 +12,10 @@ The rules the table cannot hold on its own:
   Times already recorded are kept.
 - A stage that is already done cannot be done again (even on a fault whose
   status was later set to page_failed by an unanswered reminder).
-- Times run forward: no stage before the report, nor before the stage before it.
+- Times run forward: no stage (nor an out-of-scope closure) before the
+  report, nor before the stage before it.
+- Reprioritising and closing out of scope are CLI SECURE's decisions: they
+  need a reason (`Action.needs_reason`), which the timeline keeps.
 """
 
 from __future__ import annotations
@@ -33,11 +36,25 @@ class Action(enum.StrEnum):
     RESPOND = "respond"
     RESOLVE = "resolve"
     PAGING_FAILED = "paging_failed"  # every level of a page went unanswered
+    REPRIORITISE = "reprioritise"  # CLI SECURE decided the final priority
+    CLOSE_OUT_OF_SCOPE = "close_out_of_scope"  # not ours to fix (a third party's)
 
     @property
     def stage(self) -> Stage | None:
-        """The SLA stage this action completes (None for paging giving up)."""
-        return None if self is Action.PAGING_FAILED else Stage(self.value)
+        """The SLA stage this action completes (None for the actions that complete none)."""
+        return _STAGE_OF.get(self)
+
+    @property
+    def needs_reason(self) -> bool:
+        """CLI SECURE's own decisions are explained on the timeline, or refused."""
+        return self in (Action.REPRIORITISE, Action.CLOSE_OUT_OF_SCOPE)
+
+
+_STAGE_OF = {
+    Action.ACKNOWLEDGE: Stage.ACKNOWLEDGE,
+    Action.RESPOND: Stage.RESPOND,
+    Action.RESOLVE: Stage.RESOLVE,
+}
 
 
 _S = FaultStatus
@@ -57,6 +74,16 @@ TRANSITIONS: MappingProxyType[tuple[FaultStatus, Action], FaultStatus] = Mapping
         # An unanswered reminder: acknowledged, but nobody answers for the response.
         (_S.ACKNOWLEDGED, _A.PAGING_FAILED): _S.PAGE_FAILED,
         (_S.RESPONDED, _A.RESOLVE): _S.RESOLVED,
+        # A new priority leaves the status as it is, on any fault still open.
+        (_S.OPEN, _A.REPRIORITISE): _S.OPEN,
+        (_S.PAGE_FAILED, _A.REPRIORITISE): _S.PAGE_FAILED,
+        (_S.ACKNOWLEDGED, _A.REPRIORITISE): _S.ACKNOWLEDGED,
+        (_S.RESPONDED, _A.REPRIORITISE): _S.RESPONDED,
+        # Out of scope closes a fault at any point before it is resolved.
+        (_S.OPEN, _A.CLOSE_OUT_OF_SCOPE): _S.OUT_OF_SCOPE,
+        (_S.PAGE_FAILED, _A.CLOSE_OUT_OF_SCOPE): _S.OUT_OF_SCOPE,
+        (_S.ACKNOWLEDGED, _A.CLOSE_OUT_OF_SCOPE): _S.OUT_OF_SCOPE,
+        (_S.RESPONDED, _A.CLOSE_OUT_OF_SCOPE): _S.OUT_OF_SCOPE,
     }
 )
 
@@ -76,6 +103,7 @@ class FaultState:
     acknowledged_by: str | None = None
     responded_at: datetime | None = None
     resolved_at: datetime | None = None
+    closed_at: datetime | None = None  # closed out of scope
 
     def done_at(self, stage: Stage) -> datetime | None:
         return {
@@ -113,6 +141,13 @@ _PARTICIPLE = {
 }
 
 
+_VERB = {
+    Action.PAGING_FAILED: "marked page_failed",
+    Action.REPRIORITISE: "given a new priority",
+    Action.CLOSE_OUT_OF_SCOPE: "closed as out of scope",
+}
+
+
 def _minutes(value: datetime) -> str:
     return value.isoformat(timespec="minutes")
 
@@ -143,7 +178,7 @@ def decide(state: FaultState, action: Action, at: datetime, by: str | None = Non
         )
     target = TRANSITIONS.get((state.status, action))
     if target is None:
-        verb = _PARTICIPLE[stage] if stage is not None else "marked page_failed"
+        verb = _PARTICIPLE[stage] if stage is not None else _VERB[action]
         raise IllegalMove(f"fault {state.reference} is {state.status}; it cannot be {verb} now")
     if at < state.reported_at:
         raise IllegalMove(
@@ -151,7 +186,8 @@ def decide(state: FaultState, action: Action, at: datetime, by: str | None = Non
             f"before it was reported ({_minutes(state.reported_at)})"
         )
     earlier = [t for t in (state.acknowledged_at, state.responded_at) if t is not None]
-    if stage is not None and earlier and at < max(earlier):
+    ordered = stage is not None or target is FaultStatus.OUT_OF_SCOPE
+    if ordered and earlier and at < max(earlier):
         raise IllegalMove(
             f"cannot {action} fault {state.reference} at {_minutes(at)}: "
             f"before its previous stage ({_minutes(max(earlier))})"
@@ -170,6 +206,7 @@ def decide(state: FaultState, action: Action, at: datetime, by: str | None = Non
         acknowledged_by=who if Stage.ACKNOWLEDGE in filled else state.acknowledged_by,
         responded_at=at if Stage.RESPOND in filled else state.responded_at,
         resolved_at=at if Stage.RESOLVE in filled else state.resolved_at,
+        closed_at=at if target is FaultStatus.OUT_OF_SCOPE else state.closed_at,
     )
     return Move(action, at, who, state, after, tuple(filled))
 

@@ -1,7 +1,8 @@
 """The service's writes on the call log and faults, one short transaction each.
 
 Plain functions taking a session (the service's single writer thread owns
-the transaction, `ivr.db_writer`). A fault whose priority pages engineers
+the transaction, `ivr.db_writer`; `ivr faults add` logs faults from the
+other channels through the same `log_fault`). A fault whose priority pages engineers
 gets its page in the same transaction as the fault itself: there is no
 moment at which a committed critical fault exists without a pending page.
 
@@ -19,7 +20,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.domain import Outcome, Priority, VerifiedBy
+from ivr.domain import Channel, Outcome, Priority, VerifiedBy
+from ivr.faults.clock import worth_paging
 from ivr.sla import Deadlines
 from ivr.store.customers import check_pin
 from ivr.store.faults import find_fault, new_reference, reference_taken
@@ -115,26 +117,30 @@ def mark_answered(session: Session, call_id: int, at: datetime) -> None:
     session.get_one(CallRecord, call_id).answered_at = at
 
 
-def create_fault(
+def log_fault(
     session: Session,
-    call_id: int,
+    *,
     priority: Priority,
     reported_at: datetime,
     clock: Deadlines,
-    *,
     pages: bool,
-) -> str:
-    """The new fault's reference; with `pages`, its page is opened in this transaction.
+    now: datetime,
+    channel: Channel,
+    customer: str | None,
+    customer_id: int | None,
+    cli: str | None = None,
+    verified_by: str | None = None,
+    call_id: int | None = None,
+    ticket_ref: str | None = None,
+    description: str | None = None,
+) -> Fault:
+    """Log a new fault, from any channel, with a fresh reference and its SLA deadlines.
 
-    A call reports at most one fault, so the fault this call already has is
-    the one a retried commit made: its reference is returned and nothing is
-    written (the retry's key is the call's row id, which the caller's
-    session holds before it asks for the fault).
+    The one place a fault is born, so a fault typed in from a ticket gets
+    exactly what a phone report gets. With `pages` (its priority pages
+    engineers), its page is opened in this transaction, due `now`, unless the
+    acknowledgement is already past saving (`worth_paging`).
     """
-    made = committed_fault_of(session, call_id)
-    if made is not None:
-        return made
-    call = session.get_one(CallRecord, call_id)
     reference = new_reference()
     attempts = 1
     while reference_taken(session, reference):
@@ -145,21 +151,63 @@ def create_fault(
     fault = Fault(
         reference=reference,
         priority=priority.value,
-        customer=call.customer,
-        customer_id=call.customer_id,
-        verified_by=call.verified_by,
-        cli=call.cli,
-        call_id=call.id,
+        reported_priority=priority.value,
+        channel=channel.value,
+        ticket_ref=ticket_ref,
+        description=description,
+        customer=customer,
+        customer_id=customer_id,
+        verified_by=verified_by,
+        cli=cli,
+        call_id=call_id,
         reported_at=reported_at,
         acknowledge_by=clock.acknowledge_by,
         respond_by=clock.respond_by,
         resolve_by=clock.resolve_by,
     )
     session.add(fault)
-    if pages:
-        open_page(session, fault, reported_at)
-    call.fault_reference = reference
-    return reference
+    session.flush()
+    if pages and worth_paging(clock.acknowledge_by, now):
+        open_page(session, fault, now)
+    return fault
+
+
+def create_fault(
+    session: Session,
+    call_id: int,
+    priority: Priority,
+    reported_at: datetime,
+    clock: Deadlines,
+    *,
+    pages: bool,
+) -> str:
+    """The new phone fault's reference; with `pages`, its page is opened in this transaction.
+
+    A call reports at most one fault, so the fault this call already has is
+    the one a retried commit made: its reference is returned and nothing is
+    written (the retry's key is the call's row id, which the caller's
+    session holds before it asks for the fault).
+    """
+    made = committed_fault_of(session, call_id)
+    if made is not None:
+        return made
+    call = session.get_one(CallRecord, call_id)
+    fault = log_fault(
+        session,
+        priority=priority,
+        reported_at=reported_at,
+        clock=clock,
+        pages=pages,
+        now=reported_at,
+        channel=Channel.PHONE,
+        customer=call.customer,
+        customer_id=call.customer_id,
+        cli=call.cli,
+        verified_by=call.verified_by,
+        call_id=call.id,
+    )
+    call.fault_reference = fault.reference
+    return fault.reference
 
 
 def committed_fault_of(session: Session, call_id: int) -> str | None:

@@ -45,6 +45,8 @@ _ENTRY_TITLES = {
     "responded": "Responded",
     "resolved": "Resolved",
     "page_failed": "Paging failed: nobody acknowledged",
+    "reprioritised": "Priority changed",
+    "out_of_scope": "Closed as out of scope",
 }
 
 
@@ -65,8 +67,17 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
                 number=call.cli,
             )
         )
+    # The priority the customer chose; a later change is its own entry.
+    chosen = fault.reported_priority or fault.priority
+    via = "" if fault.channel == "phone" else f" by {fault.channel}"
+    ticket = f" (ticket {fault.ticket_ref})" if fault.ticket_ref else ""
     entries.append(
-        Entry(fault.reported_at, "reported", f"Fault reported, {fault.priority} priority")
+        Entry(
+            fault.reported_at,
+            "reported",
+            f"Fault reported{via}{ticket}, {chosen} priority",
+            detail=fault.description or "",
+        )
     )
     pages = list_pages(session, fault.reference)
     for page in pages:

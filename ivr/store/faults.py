@@ -22,6 +22,7 @@ from ivr.store.page_state import cancel_reminders
 
 REFERENCE_DIGITS = 6
 MAX_NOTE = 4000
+MAX_TICKET_REF = 100  # as `faults.ticket_ref` holds it
 
 # The kinds of timeline entry: a note, or the status a move left the fault in.
 NOTE = "note"
@@ -50,6 +51,7 @@ def list_faults(
     since: datetime | None = None,
     before: datetime | None = None,
     cli: str | None = None,
+    channel: str | None = None,
     unresolved: bool = False,
     limit: int | None = 200,
 ) -> list[Fault]:
@@ -68,8 +70,10 @@ def list_faults(
         query = query.where(Fault.reported_at < before)
     if cli is not None:
         query = query.where(Fault.cli == cli)
+    if channel is not None:
+        query = query.where(Fault.channel == channel)
     if unresolved:
-        query = query.where(Fault.status != FaultStatus.RESOLVED.value)
+        query = query.where(Fault.status.in_(UNRESOLVED_STATUSES))
     query = query.order_by(Fault.reported_at.desc(), Fault.id.desc())
     if limit is not None:
         query = query.limit(limit)
@@ -88,6 +92,7 @@ def fault_state(fault: Fault) -> FaultState:
         acknowledged_by=fault.acknowledged_by,
         responded_at=fault.responded_at,
         resolved_at=fault.resolved_at,
+        closed_at=fault.closed_at,
     )
 
 
@@ -101,6 +106,7 @@ def fault_times(fault: Fault) -> FaultTimes:
         acknowledged_at=fault.acknowledged_at,
         responded_at=fault.responded_at,
         resolved_at=fault.resolved_at,
+        closed_at=fault.closed_at,
     )
 
 
@@ -111,6 +117,21 @@ def _clean_note(text: str | None, *, required: bool) -> str:
     if len(body) > MAX_NOTE:
         raise IllegalMove(f"a note must be at most {MAX_NOTE} characters")
     return body
+
+
+# A move that leaves the status as it was is named for what it did.
+_ENTRY_KIND = {Action.REPRIORITISE: "reprioritised"}
+
+_REASON_FOR = {
+    Action.REPRIORITISE: "change its priority",
+    Action.CLOSE_OUT_OF_SCOPE: "close it as out of scope",
+}
+
+
+def require_reason(fault: Fault, action: Action, reason: str | None) -> None:
+    """Refuse CLI SECURE's decisions made without a reason (`Action.needs_reason`)."""
+    if action.needs_reason and not (reason or "").strip():
+        raise IllegalMove(f"fault {fault.reference}: give a reason to {_REASON_FOR[action]}")
 
 
 def _write_entry(
@@ -140,10 +161,12 @@ def move_fault(
     with IllegalMove and the fault unchanged when the lifecycle says no.
     A response stops the reminders it makes pointless.
     """
+    require_reason(fault, action, comment)
     body = _clean_note(comment, required=False)
     move = decide(fault_state(fault), action, at, by)
     after = move.after
     fault.status = after.status.value
+    fault.closed_at = after.closed_at
     fault.acknowledged_at = after.acknowledged_at
     fault.acknowledged_by = after.acknowledged_by
     fault.responded_at = after.responded_at
@@ -156,7 +179,8 @@ def move_fault(
             own = stage is action.stage
             _write_entry(session, fault, stage.done_status.value, writer, body if own else "", at)
     else:
-        _write_entry(session, fault, after.status.value, writer, body, at)
+        kind = _ENTRY_KIND.get(action, after.status.value)
+        _write_entry(session, fault, kind, writer, body, at)
     session.flush()
     if fault.responded_at is not None:
         cancel_reminders(session, fault, at)
@@ -201,6 +225,11 @@ def fault_as_dict(fault: Fault, now: datetime | None = None) -> dict[str, object
         "acknowledged_by": fault.acknowledged_by,
         "responded_at": iso(fault.responded_at),
         "resolved_at": iso(fault.resolved_at),
+        "closed_at": iso(fault.closed_at),
+        "channel": fault.channel,
+        "ticket_ref": fault.ticket_ref,
+        "description": fault.description,
+        "reported_priority": fault.reported_priority,
     }
     if now is not None:
         owed = next_owed(fault_times(fault), now)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ivr.domain import FaultStatus, PageKind, PageStatus
+from ivr.domain import Channel, FaultStatus, PageKind, PageStatus
 from ivr.paging.policy import Step
 from ivr.paging.rota import Rota
 
@@ -182,6 +182,17 @@ class Fault(Base):
     verified_by: Mapped[str | None] = mapped_column(String(16))  # as the call was
     cli: Mapped[str | None] = mapped_column(String(20))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    # How it reached us (`Channel`); a ticket's own reference, and any text the
+    # customer wrote, for faults that did not come by phone.
+    channel: Mapped[str] = mapped_column(
+        String(8), default=Channel.PHONE.value, server_default=Channel.PHONE.value
+    )
+    ticket_ref: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    # The priority the customer chose; `priority` is the one CLI SECURE decided.
+    reported_priority: Mapped[str | None] = mapped_column(String(10))
+    # When the fault was closed as out of scope (it is never resolved then).
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     acknowledge_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
     respond_by: Mapped[datetime | None] = mapped_column(UtcDateTime)

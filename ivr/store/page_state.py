@@ -8,6 +8,7 @@ applies when it next claims the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +25,16 @@ def lease_free(now: datetime) -> Any:
 
 def is_moot(page: Page) -> bool:
     """Nothing is left to page for: an alert's faults were all acknowledged some
-    other way (the CLI, the web page), a reminder's were all responded to."""
+    other way (the CLI, the web page), a reminder's were all responded to; or
+    they were closed as out of scope."""
     if not page.faults:
         return False
     if page.kind == PageKind.REMINDER.value:
-        return all(f.responded_at is not None or f.resolved_at is not None for f in page.faults)
-    return all(f.acknowledged_at is not None for f in page.faults)
+        return all(
+            f.responded_at is not None or f.resolved_at is not None or f.closed_at is not None
+            for f in page.faults
+        )
+    return all(f.acknowledged_at is not None or f.closed_at is not None for f in page.faults)
 
 
 def close_page(page: Page, status: str, now: datetime) -> None:
@@ -68,3 +73,30 @@ def cancel_page(session: Session, page: Page, now: datetime) -> Page:
         close_page(page, PageStatus.CANCELLED.value, now)
         session.flush()
     return page
+
+
+def cancel_pages_for(
+    session: Session, fault: Fault, now: datetime, still_pages: Callable[[Fault], bool]
+) -> list[Page]:
+    """Stop the running pages about `fault` once none of their faults `still_pages`.
+
+    For CLI SECURE's decisions (a lower priority, out of scope). A page being
+    called right now (leased) is left to finish its call; `is_moot` stops it
+    when it is next claimed if its faults were closed.
+    """
+    if fault.id is None:
+        return []
+    running = session.scalars(
+        select(Page)
+        .join(PageFault, PageFault.page_id == Page.id)
+        .where(
+            PageFault.fault_id == fault.id,
+            Page.status == PageStatus.ACTIVE.value,
+            lease_free(now),
+        )
+    ).all()
+    return [
+        cancel_page(session, page, now)
+        for page in running
+        if not any(still_pages(f) for f in page.faults)
+    ]

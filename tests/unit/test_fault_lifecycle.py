@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +12,8 @@ from ivr.domain import FaultStatus, Priority, Stage
 from ivr.faults.clock import FaultTimes, StageOutcome, next_owed, sla_verdict, stage_outcome
 from ivr.faults.lifecycle import TRANSITIONS, Action, FaultState, IllegalMove, decide, may
 from ivr.sla_report import Month, sla_report
+
+UTC_ZONE = ZoneInfo("UTC")
 
 T0 = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -30,6 +33,7 @@ def test_every_status_and_action_is_either_a_row_or_refused_unchanged() -> None:
         FaultStatus.ACKNOWLEDGED: {"acknowledged_at": T0},
         FaultStatus.RESPONDED: {"acknowledged_at": T0, "responded_at": T0},
         FaultStatus.RESOLVED: {"acknowledged_at": T0, "responded_at": T0, "resolved_at": T0},
+        FaultStatus.OUT_OF_SCOPE: {"closed_at": T0},
     }
     for status in FaultStatus:
         before = state(status, **stage_times[status])
@@ -175,3 +179,47 @@ def test_the_monthly_report_the_web_verdict_and_the_countdown_agree(
     assert (shown is None) == (owed is None)
     if shown is not None and owed is not None:
         assert (shown.stage, shown.due, shown.overdue) == (owed.stage.value, owed.due, owed.overdue)
+
+
+# ---- CLI SECURE's decisions: a new priority, out of scope ----------------------------
+
+
+@pytest.mark.parametrize(
+    "status",
+    [FaultStatus.OPEN, FaultStatus.PAGE_FAILED, FaultStatus.ACKNOWLEDGED, FaultStatus.RESPONDED],
+)
+def test_a_fault_still_open_may_be_reprioritised_in_place_or_closed_out_of_scope(
+    status: FaultStatus,
+) -> None:
+    assert TRANSITIONS[(status, Action.REPRIORITISE)] is status
+    assert TRANSITIONS[(status, Action.CLOSE_OUT_OF_SCOPE)] is FaultStatus.OUT_OF_SCOPE
+    closed = decide(state(status), Action.CLOSE_OUT_OF_SCOPE, T0 + H, "alice")
+    assert closed.after.closed_at == T0 + H
+    assert closed.filled == ()
+
+
+@pytest.mark.parametrize("status", [FaultStatus.RESOLVED, FaultStatus.OUT_OF_SCOPE])
+def test_a_closed_fault_takes_no_further_move(status: FaultStatus) -> None:
+    for action in Action:
+        assert (status, action) not in TRANSITIONS
+    with pytest.raises(IllegalMove, match="cannot be given a new priority"):
+        decide(state(status), Action.REPRIORITISE, T0 + H)
+
+
+def test_only_cli_secures_decisions_need_a_reason() -> None:
+    assert {a for a in Action if a.needs_reason} == {
+        Action.REPRIORITISE,
+        Action.CLOSE_OUT_OF_SCOPE,
+    }
+
+
+def test_out_of_scope_is_neither_met_nor_missed_and_owes_nothing() -> None:
+    late = high(acknowledged_at=HIGH_ACK + H, closed_at=HIGH_ACK + 2 * H)
+    now = HIGH_RESOLVE + H
+    assert sla_verdict(late, now) is StageOutcome.OUT_OF_SCOPE
+    assert {stage_outcome(late, s, now) for s in Stage} == {StageOutcome.OUT_OF_SCOPE}
+    assert next_owed(late, now) is None
+    report = sla_report([late, high()], Month.containing(T0, UTC_ZONE), now).as_dict()
+    line = report["priorities"]["high"]  # type: ignore[index]
+    assert line["reported"] == 2 and line["out_of_scope"] == 1
+    assert line["acknowledge"]["met"] == 0 and line["acknowledge"]["missed"] == 1

@@ -79,18 +79,21 @@ def test_a_month_of_faults() -> None:
     assert data["priorities"] == {
         "standard": {
             "reported": 2,
+            "out_of_scope": 0,
             "acknowledge": {"met": 1, "missed": 1, "pending": 0, "no_deadline": 0},
             "respond": {"met": 0, "missed": 2, "pending": 0, "no_deadline": 0},
             "resolve": {"met": 0, "missed": 0, "pending": 0, "no_deadline": 2},
         },
         "high": {
             "reported": 0,
+            "out_of_scope": 0,
             "acknowledge": {"met": 0, "missed": 0, "pending": 0, "no_deadline": 0},
             "respond": {"met": 0, "missed": 0, "pending": 0, "no_deadline": 0},
             "resolve": {"met": 0, "missed": 0, "pending": 0, "no_deadline": 0},
         },
         "critical": {
             "reported": 4,
+            "out_of_scope": 0,
             "acknowledge": {"met": 2, "missed": 1, "pending": 1, "no_deadline": 0},
             "respond": {"met": 2, "missed": 1, "pending": 1, "no_deadline": 0},
             "resolve": {"met": 2, "missed": 1, "pending": 1, "no_deadline": 0},

@@ -253,6 +253,38 @@ def test_an_action_that_does_not_apply_says_why(admin: TestClient, db: Database)
     assert "a note needs some text" in page
 
 
+def test_cli_secure_reprioritises_and_closes_out_of_scope_from_the_page(
+    admin: TestClient, db: Database
+) -> None:
+    token = csrf_of(admin.get(f"/faults/{OPEN_REF}").text)
+    with db.sessions() as session:
+        fault = find_fault(session, OPEN_REF)
+        assert fault is not None
+        chosen = fault.priority
+    new = "standard" if chosen != "standard" else "high"
+    response = admin.post(
+        f"/faults/{OPEN_REF}/reprioritise",
+        data={"csrf_token": token, "priority": new, "comment": "customer has a workaround"},
+    )
+    assert response.status_code == 303
+    page = admin.get(f"/faults/{OPEN_REF}").text
+    assert f"is now {new} priority" in page
+    assert f"reported as {chosen}, changed to {new} by" in page
+    assert "customer has a workaround" in page
+    page = act(admin, OPEN_REF, "out_of_scope", "   ")
+    assert "give a reason to close it as out of scope" in page
+    page = act(admin, OPEN_REF, "out_of_scope", "Third-party carrier")
+    assert "Closed as out of scope" in page and "Third-party carrier" in page
+    with db.sessions() as session:
+        fault = find_fault(session, OPEN_REF)
+        assert fault is not None
+        assert (fault.status, fault.priority, fault.reported_priority) == (
+            "out_of_scope",
+            new,
+            chosen,
+        )
+
+
 def test_unknown_fault_or_action_is_404(admin: TestClient) -> None:
     assert admin.get("/faults/999999").status_code == 404
     token = csrf_of(admin.get("/").text)

@@ -52,7 +52,7 @@ class Stage:
     name: str
     due: datetime | None
     done: datetime | None
-    verdict: str  # met, missed, due, none
+    verdict: str  # met, missed, due, none, out of scope
 
 
 _SHOWN = {
@@ -60,6 +60,7 @@ _SHOWN = {
     StageOutcome.MISSED: "missed",
     StageOutcome.PENDING: "due",
     StageOutcome.NO_DEADLINE: "none",
+    StageOutcome.OUT_OF_SCOPE: "out of scope",
 }
 
 

@@ -10,13 +10,15 @@ from starlette.routing import Route
 from ivr.admin.web.deadlines import stages
 from ivr.admin.web.reports import countdown
 from ivr.admin.web.site import Site, View, flash, page
-from ivr.domain import Priority
+from ivr.domain import FaultStatus, Priority
 from ivr.faults.lifecycle import Action, IllegalMove
+from ivr.sla import deadlines
+from ivr.store.fault_changes import close_out_of_scope, reprioritise
 from ivr.store.fault_timeline import fault_timeline
 from ivr.store.faults import add_note, fault_times, find_fault, list_faults, move_fault
 from ivr.store.models import Fault
 
-FAULT_STATUSES = ("open", "acknowledged", "responded", "resolved", "page_failed")
+FAULT_STATUSES = tuple(s.value for s in FaultStatus)
 
 
 def faults_list(site: Site, view: View) -> StarletteResponse:
@@ -63,6 +65,7 @@ def fault_detail(site: Site, view: View) -> StarletteResponse:
             "pages": pages,
             "stages": stages(fault, now),
             "countdown": countdown(fault_times(fault), now),
+            "priorities": [p.value for p in Priority],
         },
         section="faults",
     )
@@ -73,6 +76,13 @@ _ACTIONS: dict[str, tuple[Action, str]] = {
     "respond": (Action.RESPOND, "marked as responded to"),
     "resolve": (Action.RESOLVE, "resolved"),
 }
+
+
+def _priority(text: str) -> Priority:
+    try:
+        return Priority(text)
+    except ValueError:
+        raise IllegalMove(f"{text!r} is not a priority") from None
 
 
 def fault_action(site: Site, view: View) -> StarletteResponse:
@@ -87,6 +97,18 @@ def fault_action(site: Site, view: View) -> StarletteResponse:
         if action == "note":
             add_note(view.db, fault, who, text_in, now)
             done = "Note added."
+        elif action == "reprioritise":
+            level = _priority(view.form.get("priority", ""))
+            clock = deadlines(
+                level, fault.reported_at, site.config.hours.calendar(site.tz), site.config.sla
+            )
+            reprioritise(
+                view.db, fault, level, clock, site.config.paging, at=now, by=who, reason=text_in
+            )
+            done = f"Fault {fault.reference} is now {level.value} priority."
+        elif action == "out_of_scope":
+            close_out_of_scope(view.db, fault, at=now, by=who, reason=text_in)
+            done = f"Fault {fault.reference} closed as out of scope."
         elif action in _ACTIONS:
             move, verb = _ACTIONS[action]
             move_fault(view.db, fault, move, now, by=who, comment=text_in)
