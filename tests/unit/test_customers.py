@@ -219,7 +219,7 @@ def test_resolved_faults_do_not_hold_a_customer(db: Database) -> None:
 
 def new_call(cli: str | None) -> NewCall:
     return NewCall(
-        sip_call_id="call-1",
+        sip_call_id=f"call-{cli}",  # one call a number: the same Call-ID would be a retry
         from_header=None,
         display_name=None,
         asserted_identity=None,
