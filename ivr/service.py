@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ivr.audio.describing import DescriptionBoard
 from ivr.config import Config
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
@@ -64,6 +65,7 @@ class FaultLineService:
         self.writer = DbWriter(
             self.db, self.calendar, config.paging, node=self.node, rules=config.sla
         )
+        self.descriptions = DescriptionBoard()  # shared by the calls and the page calls
         self.pager = PagingScheduler(
             self.db,
             self.engine,
@@ -76,6 +78,7 @@ class FaultLineService:
             page_settings=PageSettings(
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
+            descriptions=self.descriptions,
         )
         if config.page_call.lease_seconds is not None:
             self.pager.lease_seconds = config.page_call.lease_seconds
@@ -104,6 +107,7 @@ class FaultLineService:
             recording=self.config.recording,
             recent_fault_minutes=self.config.menu.recent_fault_minutes,
             inband_dtmf=self.config.menu.inband_dtmf,
+            descriptions=self.descriptions,
             clock=self.clock,
             source_of=self.engine.source_of,
             on_fault=self._fault_committed,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ivr.audio.describing import DescriptionBoard
 from ivr.audio.description_recorder import Recorder
 from ivr.callers import identify_caller
 from ivr.config import RecordingConfig, TrunkConfig
@@ -69,6 +70,8 @@ class SessionDeps:
     inband_dtmf: bool = True
     # INVITEs whose User-Agent names one of these are refused unanswered.
     scanner_user_agents: tuple[str, ...] = ()
+    # Tells a page call that the customer is describing the fault, then that it is kept.
+    descriptions: DescriptionBoard = field(default_factory=DescriptionBoard)
 
 
 class CallSession:
@@ -262,6 +265,7 @@ class CallSession:
             settings.silence_seconds,
             now=asyncio.get_running_loop().time(),
         )
+        self.deps.descriptions.started(command.reference)
         self.call.discard_received_audio()
         self.call.on_audio(self._on_audio)
         self._recording_watch = asyncio.get_running_loop().create_task(self._watch_recording())
@@ -302,10 +306,13 @@ class CallSession:
             watch.cancel()
         self.call.off_audio(self._on_audio)
         finished = recorder.finish(ended_by)
+        kept: str | None = None
         try:
             await self.deps.writer.add_recording(self._recording_reference, self._call_pk, finished)
+            kept = str(finished.path)
         except Exception:
             log.exception("recording %s could not be attached", finished.path)
+        self.deps.descriptions.finished(self._recording_reference, kept)
         log.info(
             "recorded %.1f s for fault %s (ended by %s)",
             finished.seconds,

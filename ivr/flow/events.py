@@ -98,6 +98,17 @@ class CredentialsChecked:
 
 
 @dataclass(frozen=True)
+class DescriptionKept:
+    """A description of a paged fault was kept while its page call is up.
+
+    The customer was still speaking when the engineer answered; from now on
+    the engineer may hear it. `path` is the WAV file, the newest description.
+    """
+
+    path: str
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller (or the network) ended the call."""
 
@@ -111,6 +122,7 @@ Event = (
     | FaultNotRecorded
     | RecordingStopped
     | CredentialsChecked
+    | DescriptionKept
     | HungUp
 )
 
@@ -176,6 +188,13 @@ class StopRecording:
 
 
 @dataclass(frozen=True)
+class NoteDescriptionPlayed:
+    """The engineer chose to hear the customer's description: put it on the fault's timeline."""
+
+    recordings: int
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -189,6 +208,7 @@ Command = (
     | CheckCredentials
     | StartRecording
     | StopRecording
+    | NoteDescriptionPlayed
     | Hangup
 )
 

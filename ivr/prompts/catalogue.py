@@ -78,6 +78,8 @@ PAGE_FLOW_PROMPTS = (
     "page_caller",
     "page_verified_by_pin",
     "page_options",
+    "page_description_option",
+    "page_still_describing",
     "page_acknowledged",
     "page_passed",
     "page_goodbye",

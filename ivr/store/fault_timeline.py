@@ -45,6 +45,7 @@ _ENTRY_TITLES = {
     "responded": "Responded",
     "resolved": "Resolved",
     "page_failed": "Paging failed: nobody acknowledged",
+    "played": "The customer's description was played to the engineer",
 }
 
 
