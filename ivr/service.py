@@ -106,6 +106,7 @@ class FaultLineService:
             ),
             recording=self.config.recording,
             recent_fault_minutes=self.config.menu.recent_fault_minutes,
+            open_fault_status=self.config.menu.open_fault_status,
             inband_dtmf=self.config.menu.inband_dtmf,
             descriptions=self.descriptions,
             clock=self.clock,

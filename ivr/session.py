@@ -36,6 +36,7 @@ from ivr.flow.events import (
     StopRecording,
 )
 from ivr.flow.speech import Prompt
+from ivr.flow.status import OpenFaults
 from ivr.runner import FlowRunner, Speech
 from ivr.sip.engine import InboundCall
 from ivr.sip.guard import is_scanner
@@ -67,6 +68,7 @@ class SessionDeps:
     prepare_text: Callable[[str], None] | None = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     recent_fault_minutes: float = 60.0
+    open_fault_status: bool = True
     inband_dtmf: bool = True
     # INVITEs whose User-Agent names one of these are refused unanswered.
     scanner_user_agents: tuple[str, ...] = ()
@@ -168,6 +170,7 @@ class CallSession:
             next_opening=next_opening,
             local_now=answered_at.astimezone(deps.calendar.tz),
             recent_reference=await self._recent_fault(opened.customer, answered_at),
+            open_faults=await self._open_faults(opened.customer, answered_at),
             announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
@@ -226,6 +229,24 @@ class CallSession:
             return None
         return await self.deps.writer.recent_fault(customer, now - timedelta(minutes=minutes))
 
+    async def _open_faults(self, customer: str | None, now: datetime) -> OpenFaults | None:
+        """The verified customer's open faults, for the status line; None if it cannot be read."""
+        if customer is None or not self.deps.open_fault_status:
+            return None
+        try:
+            summary = await self.deps.writer.open_faults(customer, now, self.deps.calendar.tz)
+        except Exception:
+            log.exception("call %s: could not read the caller's open faults", self.call.call_id)
+            return None
+        if summary is not None:
+            log.info(
+                "call %s: telling the caller of fault %s and %d other open fault(s)",
+                self.call.call_id,
+                summary.newest.reference,
+                summary.others,
+            )
+        return summary
+
     async def _handle(self, command: Command) -> Event | None:
         if isinstance(command, RecordFault):
             return await self._record(command.priority)
@@ -252,7 +273,11 @@ class CallSession:
             log.info("call %s: account and PIN not recognised", self.call.call_id)
             return CredentialsChecked(None)
         log.info("call %s: verified by PIN as %s", self.call.call_id, customer)
-        return CredentialsChecked(customer, await self._recent_fault(customer, now))
+        return CredentialsChecked(
+            customer,
+            await self._recent_fault(customer, now),
+            await self._open_faults(customer, now),
+        )
 
     def _start_recording(self, command: StartRecording) -> None:
         settings = self.deps.recording

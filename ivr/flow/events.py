@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ivr.domain import Outcome, Priority
 from ivr.flow.speech import SpeechPart
+from ivr.flow.status import OpenFaults
 
 # ---- events -----------------------------------------------------------------
 
@@ -31,6 +32,7 @@ class Answered:
     local_now: datetime | None = None
     announcement: str | None = None
     recent_reference: str | None = None  # an open fault this customer reported lately
+    open_faults: OpenFaults | None = None  # this customer's open faults, to be told first
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class CredentialsChecked:
 
     customer: str | None
     recent_reference: str | None = None
+    open_faults: OpenFaults | None = None  # that customer's, never anyone else's
 
 
 @dataclass(frozen=True)
