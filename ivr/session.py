@@ -170,7 +170,9 @@ class CallSession:
             next_opening=next_opening,
             local_now=answered_at.astimezone(deps.calendar.tz),
             recent_reference=await self._recent_fault(opened.customer, answered_at),
-            open_faults=await self._open_faults(opened.customer, answered_at),
+            open_faults=await self._open_faults(
+                opened.customer if opened.verified else None, answered_at
+            ),
             announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
@@ -330,14 +332,19 @@ class CallSession:
         if watch is not None and watch is not asyncio.current_task():
             watch.cancel()
         self.call.off_audio(self._on_audio)
-        finished = recorder.finish(ended_by)
         kept: str | None = None
         try:
-            await self.deps.writer.add_recording(self._recording_reference, self._call_pk, finished)
-            kept = str(finished.path)
-        except Exception:
-            log.exception("recording %s could not be attached", finished.path)
-        self.deps.descriptions.finished(self._recording_reference, kept)
+            finished = recorder.finish(ended_by)
+            try:
+                await self.deps.writer.add_recording(
+                    self._recording_reference, self._call_pk, finished
+                )
+                kept = str(finished.path)
+            except Exception:
+                log.exception("recording %s could not be attached", finished.path)
+        finally:
+            # Whatever happened, the customer is no longer describing it.
+            self.deps.descriptions.finished(self._recording_reference, kept)
         log.info(
             "recorded %.1f s for fault %s (ended by %s)",
             finished.seconds,
