@@ -25,16 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from ivr.audio.description_recorder import FinishedRecording
 from ivr.db_wait import DEFAULT_WAIT_SECONDS, REMIND_SECONDS, Availability, RetryWindow
 from ivr.domain import Priority
 from ivr.flow.events import CallSummary
+from ivr.flow.status import OpenFaults
 from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, Deadlines, SlaRules, deadlines
 from ivr.store import call_writes
 from ivr.store.call_writes import DescriptionFile, NewCall, OpenedCall
 from ivr.store.db import Conflict, Database, Session, StorageFull, Unavailable
+from ivr.store.fault_status import open_fault_summary
 from ivr.store.faults import recent_open_fault
 from ivr.store.oncall import pageable_now
 from ivr.store.outages import current_outage
@@ -248,6 +251,10 @@ class DbWriter:
             lambda session: recent_open_fault(session, customer, since),
             f"the recent faults of {customer}",
         )
+
+    async def open_faults(self, customer: str, now: datetime, tz: ZoneInfo) -> OpenFaults | None:
+        """This customer's open faults, for the status line they hear first."""
+        return await self._run(lambda session: open_fault_summary(session, customer, now, tz))
 
     async def add_recording(
         self, reference: str, call_id: int | None, recording: FinishedRecording

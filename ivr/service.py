@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ivr.audio.describing import DescriptionBoard
 from ivr.config import Config
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
@@ -69,6 +70,7 @@ class FaultLineService:
             rules=config.sla,
             wait_seconds=config.database_wait_seconds,
         )
+        self.descriptions = DescriptionBoard()  # shared by the calls and the page calls
         self.pager = PagingScheduler(
             self.db,
             self.engine,
@@ -81,6 +83,7 @@ class FaultLineService:
             page_settings=PageSettings(
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
+            descriptions=self.descriptions,
         )
         if config.page_call.lease_seconds is not None:
             self.pager.lease_seconds = config.page_call.lease_seconds
@@ -108,7 +111,9 @@ class FaultLineService:
             ),
             recording=self.config.recording,
             recent_fault_minutes=self.config.menu.recent_fault_minutes,
+            open_fault_status=self.config.menu.open_fault_status,
             inband_dtmf=self.config.menu.inband_dtmf,
+            descriptions=self.descriptions,
             clock=self.clock,
             source_of=self.engine.source_of,
             on_fault=self._fault_committed,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ivr.audio.describing import DescriptionBoard
 from ivr.audio.description_recorder import Recorder
 from ivr.callers import identify_caller
 from ivr.config import RecordingConfig, TrunkConfig
@@ -35,6 +36,7 @@ from ivr.flow.events import (
     StopRecording,
 )
 from ivr.flow.speech import Prompt
+from ivr.flow.status import OpenFaults
 from ivr.runner import HOLD_PROMPT_AFTER_SECONDS, FlowRunner, Speech, holding
 from ivr.sip.engine import InboundCall
 from ivr.sip.guard import is_scanner
@@ -66,9 +68,12 @@ class SessionDeps:
     prepare_text: Callable[[str], None] | None = None
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     recent_fault_minutes: float = 60.0
+    open_fault_status: bool = True
     inband_dtmf: bool = True
     # INVITEs whose User-Agent names one of these are refused unanswered.
     scanner_user_agents: tuple[str, ...] = ()
+    # Tells a page call that the customer is describing the fault, then that it is kept.
+    descriptions: DescriptionBoard = field(default_factory=DescriptionBoard)
 
 
 class CallSession:
@@ -165,6 +170,9 @@ class CallSession:
             next_opening=next_opening,
             local_now=answered_at.astimezone(deps.calendar.tz),
             recent_reference=await self._recent_fault(opened.customer, answered_at),
+            open_faults=await self._open_faults(
+                opened.customer if opened.verified else None, answered_at
+            ),
             announcement=await self._announcement(answered_at) if opened.verified else None,
         )
         await runner.run(first)
@@ -223,6 +231,24 @@ class CallSession:
             return None
         return await self.deps.writer.recent_fault(customer, now - timedelta(minutes=minutes))
 
+    async def _open_faults(self, customer: str | None, now: datetime) -> OpenFaults | None:
+        """The verified customer's open faults, for the status line; None if it cannot be read."""
+        if customer is None or not self.deps.open_fault_status:
+            return None
+        try:
+            summary = await self.deps.writer.open_faults(customer, now, self.deps.calendar.tz)
+        except Exception:
+            log.exception("call %s: could not read the caller's open faults", self.call.call_id)
+            return None
+        if summary is not None:
+            log.info(
+                "call %s: telling the caller of fault %s and %d other open fault(s)",
+                self.call.call_id,
+                summary.newest.reference,
+                summary.others,
+            )
+        return summary
+
     async def _handle(self, command: Command) -> Event | None:
         if isinstance(command, RecordFault):
             return await self._record(command.priority)
@@ -249,7 +275,11 @@ class CallSession:
             log.info("call %s: account and PIN not recognised", self.call.call_id)
             return CredentialsChecked(None)
         log.info("call %s: verified by PIN as %s", self.call.call_id, customer)
-        return CredentialsChecked(customer, await self._recent_fault(customer, now))
+        return CredentialsChecked(
+            customer,
+            await self._recent_fault(customer, now),
+            await self._open_faults(customer, now),
+        )
 
     def _start_recording(self, command: StartRecording) -> None:
         settings = self.deps.recording
@@ -262,6 +292,7 @@ class CallSession:
             settings.silence_seconds,
             now=asyncio.get_running_loop().time(),
         )
+        self.deps.descriptions.started(command.reference)
         self.call.discard_received_audio()
         self.call.on_audio(self._on_audio)
         self._recording_watch = asyncio.get_running_loop().create_task(self._watch_recording())
@@ -301,11 +332,19 @@ class CallSession:
         if watch is not None and watch is not asyncio.current_task():
             watch.cancel()
         self.call.off_audio(self._on_audio)
-        finished = recorder.finish(ended_by)
+        kept: str | None = None
         try:
-            await self.deps.writer.add_recording(self._recording_reference, self._call_pk, finished)
-        except Exception:
-            log.exception("recording %s could not be attached", finished.path)
+            finished = recorder.finish(ended_by)
+            try:
+                await self.deps.writer.add_recording(
+                    self._recording_reference, self._call_pk, finished
+                )
+                kept = str(finished.path)
+            except Exception:
+                log.exception("recording %s could not be attached", finished.path)
+        finally:
+            # Whatever happened, the customer is no longer describing it.
+            self.deps.descriptions.finished(self._recording_reference, kept)
         log.info(
             "recorded %.1f s for fault %s (ended by %s)",
             finished.seconds,

@@ -175,6 +175,7 @@ def _menu(section: Section) -> MenuConfig:
             "recent_fault_minutes", "60", decimal(0, 7 * 1440, " minutes")
         ),
         inband_dtmf=section.get("inband_dtmf", "yes", boolean),
+        open_fault_status=section.get("open_fault_status", "yes", boolean),
         unknown_callers=section.get("unknown_callers", "pin", one_of(UnknownCallers), show=str),
     )
 

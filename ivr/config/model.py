@@ -65,6 +65,8 @@ class MenuConfig:
     tries: int = 3
     recent_fault_minutes: float = 60.0
     inband_dtmf: bool = True
+    # A verified caller with open faults hears where the newest stands, first.
+    open_fault_status: bool = True
     # A caller whose number is not a supplied handset may prove who they are
     # with an account number and PIN (the handset may be what is down).
     unknown_callers: UnknownCallers = UnknownCallers.PIN

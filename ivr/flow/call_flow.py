@@ -51,8 +51,10 @@ from ivr.flow.events import (
     TimerExpired,
 )
 from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone
+from ivr.flow.status import status_parts
 
 REPEAT_KEY = "*"
+STATUS_AGAIN_KEY = "3"  # in the recent-fault options after the status line: hear it again
 
 PRIORITY_PROMPTS = {
     Priority.STANDARD: "priority_standard",
@@ -228,7 +230,7 @@ class CallFlow:
             self.state = State.REJECTING
             self.summary.outcome = Outcome.REJECTED
             return self._play([Prompt("greeting"), Prompt("unknown_caller")], barge_in=False)
-        if event.recent_reference:
+        if self._recent_target() is not None:
             return self._ask_recent(first=True)
         return self._ask_menu(first=True)
 
@@ -285,9 +287,12 @@ class CallFlow:
         self.summary.verified_by_pin = event.customer
         if self._answered is not None:
             self._answered = replace(
-                self._answered, verified=True, recent_reference=event.recent_reference
+                self._answered,
+                verified=True,
+                recent_reference=event.recent_reference,
+                open_faults=event.open_faults,
             )
-        if event.recent_reference:
+        if self._recent_target() is not None:
             return self._ask_recent(first=False)
         return self._ask_menu(first=False)
 
@@ -297,8 +302,27 @@ class CallFlow:
             parts += [Prompt("announcement"), Text(self._answered.announcement)]
         return parts
 
+    def _recent_target(self) -> str | None:
+        """The fault a description would be added to: the one reported lately, else the
+        newest open one the caller was just told of (it is theirs, and still open)."""
+        answered = self._answered
+        if answered is None:
+            return None
+        if answered.recent_reference:
+            return answered.recent_reference
+        if answered.open_faults is not None:
+            return answered.open_faults.newest.reference
+        return None
+
     def _recent_parts(self) -> list[SpeechPart]:
-        assert self._answered is not None and self._answered.recent_reference
+        assert self._answered is not None
+        if self._answered.open_faults is not None:
+            return [
+                *status_parts(self._answered.open_faults),
+                Prompt("recent_fault_options"),
+                Prompt("status_repeat"),
+            ]
+        assert self._answered.recent_reference
         return [
             Prompt("recent_fault"),
             Digits(self._answered.recent_reference),
@@ -368,15 +392,15 @@ class CallFlow:
         return commands
 
     def _recent_choice(self, key: str) -> list[Command]:
-        assert self._answered is not None and self._answered.recent_reference
+        assert self._answered is not None
         if key == "1":
             self._adding_to_recent = True
-            self.summary.reference = self._answered.recent_reference
+            self.summary.reference = self._recent_target()
             return self._invite_description()
         if key == "2":
             self._tries = 0
             return self._ask_menu(first=False)
-        if key == REPEAT_KEY:
+        if key == REPEAT_KEY or (key == STATUS_AGAIN_KEY and self._answered.open_faults):
             return self._ask_recent(first=False)
         return self._invalid([Prompt("invalid_choice"), *self._recent_parts()])
 

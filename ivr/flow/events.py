@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ivr.domain import Outcome, Priority
 from ivr.flow.speech import SpeechPart
+from ivr.flow.status import OpenFaults
 
 # ---- events -----------------------------------------------------------------
 
@@ -31,6 +32,7 @@ class Answered:
     local_now: datetime | None = None
     announcement: str | None = None
     recent_reference: str | None = None  # an open fault this customer reported lately
+    open_faults: OpenFaults | None = None  # this customer's open faults, to be told first
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,18 @@ class CredentialsChecked:
 
     customer: str | None
     recent_reference: str | None = None
+    open_faults: OpenFaults | None = None  # that customer's, never anyone else's
+
+
+@dataclass(frozen=True)
+class DescriptionKept:
+    """A description of a paged fault was kept while its page call is up.
+
+    The customer was still speaking when the engineer answered; from now on
+    the engineer may hear it. `path` is the WAV file, the newest description.
+    """
+
+    path: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,7 @@ Event = (
     | FaultNotRecorded
     | RecordingStopped
     | CredentialsChecked
+    | DescriptionKept
     | HungUp
 )
 
@@ -176,6 +191,13 @@ class StopRecording:
 
 
 @dataclass(frozen=True)
+class NoteDescriptionPlayed:
+    """The engineer chose to hear the customer's description: put it on the fault's timeline."""
+
+    recordings: int
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -189,6 +211,7 @@ Command = (
     | CheckCredentials
     | StartRecording
     | StopRecording
+    | NoteDescriptionPlayed
     | Hangup
 )
 

@@ -57,4 +57,15 @@ class Tone:
     seconds: float = 0.4
 
 
-SpeechPart = Prompt | Digits | Moment | Text | Tone
+@dataclass(frozen=True)
+class WavFile:
+    """A WAV file played as it was recorded (a caller's description, to the engineer).
+
+    The one part that is not the catalogue's voice: the engineer must hear
+    the customer's own words, not a summary of them.
+    """
+
+    path: str
+
+
+SpeechPart = Prompt | Digits | Moment | Text | Tone | WavFile

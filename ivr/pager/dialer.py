@@ -8,14 +8,14 @@ with the SIP status and a line of detail, as the page's attempt row keeps it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from ivr.flow.events import Answered
+from ivr.flow.events import Answered, Event
 from ivr.flow.speech import SpeechPart
-from ivr.paging.page_flow import PageFlow, PageSettings
+from ivr.paging.page_flow import Descriptions, PageFlow, PageSettings
 from ivr.paging.policy import AttemptResult
-from ivr.runner import FlowRunner, Speech
+from ivr.runner import CommandHandler, FlowRunner, Speech
 from ivr.sip.engine import DialOutcome, DialResult
 
 DIAL_RESULTS = {
@@ -47,6 +47,22 @@ class RingResult:
     detail: str
 
 
+@dataclass(frozen=True)
+class PageScript:
+    """What a page call says and offers, built at the moment the engineer answers.
+
+    `handler` carries out the flow's commands beyond the call's own (the
+    description heard, for the timeline); `subscribe`, given the way to
+    feed the flow an event, starts telling it of descriptions kept while the
+    call is up, and returns how to stop.
+    """
+
+    message: Sequence[SpeechPart]
+    descriptions: Descriptions = field(default_factory=Descriptions)
+    handler: CommandHandler | None = None
+    subscribe: Callable[[Callable[[Event], None]], Callable[[], None]] | None = None
+
+
 class PageDialer:
     def __init__(self, dialer: Dialer, speech: Speech, settings: PageSettings) -> None:
         self.dialer = dialer
@@ -57,17 +73,27 @@ class PageDialer:
         self,
         uri: str,
         ring_seconds: float,
-        message: Callable[[], Awaitable[Sequence[SpeechPart]]],
+        message: Callable[[], Awaitable[Sequence[SpeechPart] | PageScript]],
     ) -> RingResult:
         """Ring `uri`; once answered, say `message()` (built then, at the moment of answer)."""
         dialled = await self.dialer.dial(uri, ring_seconds)
         if dialled.outcome is not DialOutcome.ANSWERED or dialled.call is None:
             status = dialled.sip_status
             return RingResult(DIAL_RESULTS[dialled.outcome], status, dialled.reason)
+        stop: Callable[[], None] | None = None
         try:
-            flow = PageFlow(list(await message()), self.settings)
-            await FlowRunner(dialled.call, flow, self.speech).run(Answered(verified=True))
+            built = await message()
+            script = built if isinstance(built, PageScript) else PageScript(built)
+            flow = PageFlow(list(script.message), self.settings, script.descriptions)
+            runner = FlowRunner(dialled.call, flow, self.speech, script.handler)
+            # No await between the script's last look at the descriptions and
+            # here: a description kept from now on reaches the flow.
+            if script.subscribe is not None:
+                stop = script.subscribe(runner.inject)
+            await runner.run(Answered(verified=True))
         finally:
+            if stop is not None:
+                stop()
             await dialled.call.hangup()
         result = flow.result or AttemptResult.HUNG_UP
         return RingResult(result, 200, f"keys {''.join(flow.keys) or 'none'}")

@@ -21,13 +21,16 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from ivr.audio.describing import DescriptionBoard
 from ivr.domain import VerifiedBy
+from ivr.flow.events import Command, DescriptionKept, Event, NoteDescriptionPlayed
 from ivr.flow.speech import SpeechPart
-from ivr.pager.dialer import Dialer, PageDialer, contact_uri
-from ivr.paging.page_flow import PagedFault, PageSettings, page_message
+from ivr.pager.dialer import Dialer, PageDialer, PageScript, contact_uri
+from ivr.paging.page_flow import Descriptions, PagedFault, PageSettings, page_message
 from ivr.paging.policy import AttemptResult, Policy, after
 from ivr.runner import Speech
 from ivr.store.db import Database
+from ivr.store.descriptions import description_paths, note_descriptions_played
 from ivr.store.engineers import PagingError
 from ivr.store.models import Page
 from ivr.store.models import PageAttempt as AttemptRow
@@ -81,6 +84,7 @@ class PagingScheduler:
         clock: Callable[[], datetime],
         registrar: str | None,
         page_settings: PageSettings | None = None,
+        descriptions: DescriptionBoard | None = None,
     ) -> None:
         self.db = db
         self.dialer = PageDialer(dialer, speech, page_settings or PageSettings())
@@ -90,6 +94,7 @@ class PagingScheduler:
         self.tz = tz
         self.clock = clock
         self.registrar = registrar
+        self.descriptions = descriptions or DescriptionBoard()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
         self._sweeping: set[asyncio.Task[object]] = set()
@@ -277,14 +282,14 @@ class PagingScheduler:
 
         answered = False
 
-        async def message() -> list[SpeechPart]:
+        async def message() -> PageScript:
             nonlocal answered
             answered = True
             faults = work.faults
             if not await _finished(naming, work.page_id):
                 faults = [replace(faults[0], customer=None), *faults[1:]]
             now_local = self.clock().astimezone(self.tz)
-            return page_message(faults, now_local, reminder=work.reminder)
+            return await self._script(work, page_message(faults, now_local, reminder=work.reminder))
 
         try:
             rung = await self.dialer.ring(work.uri, work.ring_seconds, message)
@@ -292,6 +297,58 @@ class PagingScheduler:
             if not answered:
                 await _finished(naming, work.page_id)  # never leave its error unread
         return rung.result, rung.sip_status, rung.detail
+
+    # ---- the customer's description, on the page call ---------------------------
+
+    async def _script(self, work: StepWork, parts: list[SpeechPart]) -> PageScript:
+        """The page with the faults' descriptions: those kept, and whether one is under way.
+
+        A description kept while the database is read is read again, and
+        the board is looked at last, with no await before the dialer
+        subscribes, so none falls between the two.
+        """
+        references = [fault.reference for fault in work.faults]
+        board = self.descriptions
+        under_way = board.describing(references)
+        paths = await self._read_paths(work.page_id, references)
+        if under_way and not board.describing(references):
+            paths = await self._read_paths(work.page_id, references)
+        descriptions = Descriptions(tuple(paths), board.describing(references))
+
+        async def handler(command: Command) -> Event | None:
+            if not isinstance(command, NoteDescriptionPlayed):
+                raise TypeError(f"unexpected command {command!r}")
+            try:
+                await asyncio.to_thread(self._note_played, work, command.recordings)
+            except Exception:
+                log.exception("page %d: could not note the description played", work.page_id)
+            return None
+
+        def subscribe(inject: Callable[[Event], None]) -> Callable[[], None]:
+            return board.listen(references, lambda path: inject(DescriptionKept(path)))
+
+        return PageScript(parts, descriptions, handler, subscribe)
+
+    async def _read_paths(self, page_id: int, references: list[str]) -> list[str]:
+        """The descriptions' files, newest first; none if they cannot be read (the page goes on)."""
+
+        def read() -> list[str]:
+            with self.db.sessions() as session:
+                return description_paths(session, references)
+
+        try:
+            return await asyncio.to_thread(read)
+        except Exception:
+            log.exception("page %d: could not read the faults' descriptions", page_id)
+            return []
+
+    def _note_played(self, work: StepWork, recordings: int) -> None:
+        engineer = work.engineer or "an engineer"
+        detail = f"{recordings} recording(s) played to {engineer} on page {work.page_id}"
+        references = [fault.reference for fault in work.faults]
+        with self.db.sessions.begin() as session:
+            note_descriptions_played(session, references, engineer, detail, self.clock())
+        log.info("page %d: %s", work.page_id, detail)
 
 
 async def _finished(naming: asyncio.Future[None] | None, page_id: int) -> bool:

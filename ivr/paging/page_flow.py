@@ -4,6 +4,11 @@ Only a key press acknowledges: voicemail that listens politely, an
 engineer who hangs up, a call that rings out are all "not acknowledged",
 and the escalation policy moves on. Events and `now` in, commands out, as
 for the caller's flow.
+
+When the fault has a recorded description the options add "press 3 to
+hear the customer's description": the engineer can judge the fault in the
+customer's own words before acknowledging it. A customer still describing
+when the engineer answers is said so, and 3 is offered once it is kept.
 """
 
 from __future__ import annotations
@@ -15,21 +20,24 @@ from ivr.flow.events import (
     Answered,
     CancelTimer,
     Command,
+    DescriptionKept,
     DigitPressed,
     Event,
     Hangup,
     HungUp,
+    NoteDescriptionPlayed,
     Play,
     PlaybackFinished,
     SetTimer,
     StopPlayback,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, WavFile
 from ivr.paging.policy import AttemptResult
 
 ACKNOWLEDGE_KEY = "1"
 PASS_KEY = "2"
+DESCRIPTION_KEY = "3"
 REPEAT_KEY = "*"
 
 
@@ -71,12 +79,35 @@ def page_message(
     return parts
 
 
+@dataclass(frozen=True)
+class Descriptions:
+    """The customer's recorded descriptions of the paged faults, as the page call starts.
+
+    `paths` are WAV files, newest first; `describing` is True while a
+    customer is still recording one (it is offered once kept).
+    """
+
+    paths: tuple[str, ...] = ()
+    describing: bool = False
+
+
 class PageFlow:
-    def __init__(self, message: list[SpeechPart], settings: PageSettings | None = None) -> None:
+    def __init__(
+        self,
+        message: list[SpeechPart],
+        settings: PageSettings | None = None,
+        descriptions: Descriptions | None = None,
+    ) -> None:
         self.message = tuple(message)
         self.settings = settings or PageSettings()
         self.result: AttemptResult | None = None
         self.keys: list[str] = []
+        self.descriptions_played = 0  # times the engineer heard the description
+        known = descriptions or Descriptions()
+        self._paths = known.paths
+        self._describing = known.describing and not known.paths
+        self._offer_pending = False  # a description was kept since the options were last said
+        self._saying: str | None = None  # message, options or description: what is playing
         self._plays_left = self.settings.plays
         self._closing = False
         self._timer = False
@@ -100,29 +131,70 @@ class PageFlow:
             return self._finished(now)
         if isinstance(event, DigitPressed):
             return self._key(event.key)
+        if isinstance(event, DescriptionKept):
+            return self._kept(event.path)
         if isinstance(event, TimerExpired) and self._timer:
             self._timer = False
+            if self._plays_left > 0:  # after the description: the message carries on
+                return self._say_message()
             self.result = AttemptResult.NO_KEY
             return self._close("page_goodbye")
         return []
 
+    def _description_parts(self) -> list[SpeechPart]:
+        if self._paths:
+            return [Prompt("page_description_option")]
+        if self._describing:
+            return [Prompt("page_still_describing")]
+        return []
+
+    def _options(self) -> tuple[SpeechPart, ...]:
+        return (Prompt("page_options"), *self._description_parts())
+
     def _say_message(self) -> list[Command]:
         self._plays_left -= 1
-        commands: list[Command] = []
-        if self._timer:
-            self._timer = False
-            commands.append(CancelTimer())
-        commands.append(Play(self.message, barge_in=True))
+        self._offer_pending = False
+        self._saying = "message"
+        commands = self._cancel_timer()
+        commands.append(Play((*self.message, *self._description_parts()), barge_in=True))
         return commands
 
+    def _say_options(self) -> list[Command]:
+        self._offer_pending = False
+        self._saying = "options"
+        commands = self._cancel_timer()
+        commands.append(Play(self._options(), barge_in=True))
+        return commands
+
+    def _cancel_timer(self) -> list[Command]:
+        if not self._timer:
+            return []
+        self._timer = False
+        return [CancelTimer()]
+
     def _finished(self, now: float) -> list[Command]:
+        said, self._saying = self._saying, None
         if self._closing:
             self._done = True
             return [Hangup()]
-        if self._plays_left > 0:
+        if said == "description" or self._offer_pending:
+            return self._say_options()
+        if said == "message" and self._plays_left > 0:
             return self._say_message()
+        # After the options alone (a description heard) the engineer is given
+        # time to choose; the message is said again only if no key comes.
         self._timer = True
         return [SetTimer(now + self.settings.key_timeout)]
+
+    def _kept(self, path: str) -> list[Command]:
+        self._paths = (path, *self._paths)
+        self._describing = False
+        if self._closing:
+            return []
+        if self._timer:  # waiting for a key in silence: say the new option now
+            return self._say_options()
+        self._offer_pending = True  # said when what is playing now ends
+        return []
 
     def _key(self, key: str) -> list[Command]:
         if self._closing:
@@ -134,6 +206,16 @@ class PageFlow:
         if key == PASS_KEY:
             self.result = AttemptResult.PASSED
             return [StopPlayback(), *self._close("page_passed")]
+        if key == DESCRIPTION_KEY and self._paths:
+            self.descriptions_played += 1
+            self._saying = "description"
+            commands: list[Command] = [StopPlayback(), *self._cancel_timer()]
+            recordings = tuple(WavFile(path) for path in self._paths)
+            commands += [
+                Play(recordings, barge_in=True),
+                NoteDescriptionPlayed(len(self._paths)),
+            ]
+            return commands
         if key == REPEAT_KEY:
             self._plays_left = max(self._plays_left, 1)
             return [StopPlayback(), *self._say_message()]
@@ -141,9 +223,7 @@ class PageFlow:
 
     def _close(self, prompt_id: str) -> list[Command]:
         self._closing = True
-        commands: list[Command] = []
-        if self._timer:
-            self._timer = False
-            commands.append(CancelTimer())
+        self._saying = None
+        commands = self._cancel_timer()
         commands.append(Play((Prompt(prompt_id),), barge_in=False))
         return commands

@@ -10,6 +10,7 @@ which runs on the call path, only concatenates arrays.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.config import PromptConfig, SupportConfig
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone, WavFile
 from ivr.prompts import dsp
 from ivr.prompts.catalogue import (
     Catalogue,
@@ -33,6 +34,8 @@ from ivr.prompts.catalogue import (
 )
 from ivr.prompts.recorded_prompts import RecordingProblem, inspect_recording, recordings_in
 from ivr.prompts.synth import Synthesiser
+
+log = logging.getLogger(__name__)
 
 PART_GAP_SECONDS = 0.15  # between the parts of one Play
 PAIR_GAP_SECONDS = 0.3  # between pairs of digits: "four seven, one two"
@@ -265,11 +268,35 @@ class PromptLibrary:
                 chunks.append(self._text_audio(part.text))
             elif isinstance(part, Tone):
                 chunks.append(dsp.tone(part.frequency, part.seconds, self.sample_rate))
+            elif isinstance(part, WavFile):
+                chunks.append(self._wav_audio(part.path))
             else:
                 raise PromptError(f"cannot say {part!r}")
         if not chunks:
             return b""
         return np.concatenate(chunks).astype("<i2", copy=False).tobytes()
+
+    def _wav_audio(self, path: str) -> dsp.Pcm:
+        """A recorded WAV as it is (already our rate, 16-bit mono), else converted.
+
+        Not cached: each is heard rarely, and the engineer must hear the file
+        as it is now. One that cannot be read is left out (and logged), so a
+        lost file costs the engineer the description, never the page call.
+        """
+        try:
+            with wave.open(path, "rb") as wav:
+                channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+                frames = wav.readframes(wav.getnframes())
+        except (OSError, EOFError, wave.Error) as exc:
+            log.error("cannot play the recording %s: %s", path, exc)
+            return dsp.silence(self.sample_rate, 0)
+        if (channels, width, rate) == (1, 2, self.sample_rate):
+            return np.frombuffer(frames, dtype="<i2").astype(np.int16)
+        recording, _problems = inspect_recording(Path(path))
+        if recording is None:
+            log.error("cannot play the recording %s: not a usable WAV", path)
+            return dsp.silence(self.sample_rate, 0)
+        return dsp.float_to_pcm(dsp.resample(recording.samples, recording.rate, self.sample_rate))
 
     def _joined(self, piece_ids: Sequence[str], gap: dsp.Pcm) -> list[dsp.Pcm]:
         chunks: list[dsp.Pcm] = []

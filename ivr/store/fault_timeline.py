@@ -47,6 +47,7 @@ _ENTRY_TITLES = {
     "page_failed": "Paging failed: nobody acknowledged",
     "reprioritised": "Priority changed",
     "out_of_scope": "Closed as out of scope",
+    "played": "The customer's description was played to the engineer",
 }
 
 

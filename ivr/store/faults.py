@@ -26,6 +26,8 @@ MAX_TICKET_REF = 100  # as `faults.ticket_ref` holds it
 
 # The kinds of timeline entry: a note, or the status a move left the fault in.
 NOTE = "note"
+# The customer's recorded description was played to an engineer on a page call.
+DESCRIPTION_PLAYED = "played"
 
 
 def new_reference() -> str:
@@ -189,6 +191,15 @@ def move_fault(
 
 def add_note(session: Session, fault: Fault, author: str, text: str, at: datetime) -> FaultNote:
     entry = _write_entry(session, fault, NOTE, author, _clean_note(text, required=True), at)
+    session.flush()
+    return entry
+
+
+def note_description_played(
+    session: Session, fault: Fault, engineer: str, detail: str, at: datetime
+) -> FaultNote:
+    """An entry of its own kind, so the timeline shows who heard the customer and when."""
+    entry = _write_entry(session, fault, DESCRIPTION_PLAYED, engineer, detail, at)
     session.flush()
     return entry
 

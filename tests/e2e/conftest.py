@@ -265,10 +265,13 @@ def write_config(
         },
         "recording": {"silence_seconds": "1", "max_seconds": "20"},
         # Unknown callers are refused unless a test asks for the account-and-PIN way in.
+        # A customer calling again goes straight to the menu (no recent-fault
+        # question, no status line) unless a test turns those on.
         "menu": {
             "first_digit_timeout": "2",
             "tries": "2",
             "recent_fault_minutes": "0",
+            "open_fault_status": "no",
             "unknown_callers": "refuse",
         },
         # Open around the clock unless a test says otherwise, so that tests

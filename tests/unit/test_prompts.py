@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from ivr.admin.cli import main
 from ivr.config import PromptConfig, SupportConfig
-from ivr.flow.speech import Digits, Moment, Prompt, Text
+from ivr.flow.speech import Digits, Moment, Prompt, Text, WavFile
 from ivr.prompts import (
     PLAYED_PROMPT_IDS,
     PromptError,
@@ -538,3 +538,24 @@ def test_cli_say_requires_out(tmp_path: Path, cache_dir: Path, recorded: Path) -
     result = _ivr(_conf(tmp_path, cache_dir, recorded), "prompts", "say", "Testing.")
     assert result.exit_code == 2
     assert "Missing option '--out'" in result.output
+
+
+def test_a_recorded_description_at_8_khz_plays_as_it_is(
+    library: PromptLibrary, tmp_path: Path
+) -> None:
+    samples = tone(RATE, 1.0, 440, 0.3)
+    path = write_wav(tmp_path / "471203-a.wav", samples, RATE)
+    with wave.open(str(path), "rb") as wav:
+        frames = wav.readframes(wav.getnframes())
+    assert library.audio([WavFile(str(path))]) == frames
+
+
+def test_a_recording_at_another_rate_is_converted(library: PromptLibrary, tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "wide.wav", tone(16000, 1.0, 440, 0.3), 16000)
+    assert abs(len(pcm(library.audio([WavFile(str(path))]))) - RATE) <= 2
+
+
+def test_a_lost_recording_plays_as_nothing_not_an_error(
+    library: PromptLibrary, tmp_path: Path
+) -> None:
+    assert library.audio([WavFile(str(tmp_path / "gone.wav"))]) == b""
