@@ -52,6 +52,10 @@ SQLITE_ONLY = (
 LONGEST_FIRST = (
     "tests/e2e/test_torture.py::",
     "tests/e2e/test_scale_out.py::",
+    "tests/e2e/test_database_away.py::",
+    "tests/e2e/test_phone_journey.py::test_three_wrong_pins",
+    "tests/e2e/test_engineer_hears_description.py::",
+    "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_crash.py::",
     "tests/e2e/test_paging.py::test_voicemail",
     "tests/e2e/test_repeat_caller.py::",
