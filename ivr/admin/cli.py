@@ -52,7 +52,6 @@ class GuardedGroup(click.Group):
             ) from None
 
 
-
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 # The one version: pyproject.toml's, as installed (importlib.metadata).
 @click.version_option(package_name=DISTRIBUTION, prog_name="ivr", message="%(prog)s %(version)s")

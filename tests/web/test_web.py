@@ -618,3 +618,14 @@ def test_customers_page_lists_accounts_handsets_open_faults_and_lock_outs(
     assert "/faults/" + OPEN_REF in page  # its open fault is linked
     assert admin.get("/customers?q=" + account).text.count("<tr") == 2  # head + one row
     assert "faultline_pin_lockouts_total 1" in admin.get("/metrics").text
+
+
+def test_metrics_say_the_database_is_away_rather_than_fail(
+    config: Config, db: Database, seeded: Seeded, tmp_path: Path
+) -> None:
+    assert "faultline_database_up 1" in TestClient(create_app(config, db)).get("/metrics").text
+    away = Database(f"sqlite:///{tmp_path}/away.db")  # no schema: every read fails
+    response = TestClient(create_app(config, away)).get("/metrics")
+    assert response.status_code == 200
+    assert "faultline_database_up 0" in response.text
+    away.dispose()

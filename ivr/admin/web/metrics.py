@@ -84,6 +84,15 @@ def histogram(
     return Family(name, "histogram", help_text, tuple(samples))
 
 
+def database_up(up: bool) -> Family:
+    return Family(
+        "faultline_database_up",
+        "gauge",
+        "1 when /metrics could read the database, 0 while it cannot (it is away or full).",
+        (Sample("", (), 1 if up else 0),),
+    )
+
+
 def collect(counts: Counts, now: datetime, pageable: int) -> list[Family]:
     """The families /metrics shows; `pageable` is how many engineers a page could ring now."""
     by_outcome = counts.calls_by_outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -12,6 +14,8 @@ from ivr.admin.web import metrics as prometheus
 from ivr.admin.web.site import Site
 from ivr.store.monitoring import ping, read_counts
 from ivr.store.oncall import pageable_now
+
+log = logging.getLogger(__name__)
 
 
 def _health(site: Site) -> tuple[bool, str]:
@@ -24,10 +28,17 @@ def _health(site: Site) -> tuple[bool, str]:
 
 
 def _metrics_text(site: Site) -> str:
+    """Every family, with faultline_database_up 1; or, when the database cannot be
+    read, that gauge alone at 0: an alert rule needs the outage as a number, not a 500."""
     now = site.now()
-    with site.database.sessions() as session:
-        pageable = len(pageable_now(session, site.config.paging, now))
-        return prometheus.render(prometheus.collect(read_counts(session), now, pageable))
+    try:
+        with site.database.sessions() as session:
+            pageable = len(pageable_now(session, site.config.paging, now))
+            families = prometheus.collect(read_counts(session), now, pageable)
+    except Exception:  # noqa: BLE001  (whatever the driver raises, the database is away)
+        log.warning("/metrics: the database cannot be read", exc_info=True)
+        return prometheus.render([prometheus.database_up(False)])
+    return prometheus.render([*families, prometheus.database_up(True)])
 
 
 def routes(site: Site) -> list[Route]:
