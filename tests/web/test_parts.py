@@ -268,7 +268,7 @@ def test_the_example_config_documents_web(tmp_path: Path) -> None:
         ("session_hours = soon", "[web] session_hours"),
         ("session_hours = 0", "[web] session_hours"),
         ("metrics = perhaps", "[web] metrics"),
-        ("trusted_proxies = 10.0.0.1, proxy.example", "[web] trusted_proxies: 'proxy.example'"),
+        ("trusted_proxies = 198.51.100.1, proxy.example", "[web] trusted_proxies: 'proxy.example'"),
     ],
 )
 def test_bad_web_settings_name_the_key(tmp_path: Path, line: str, message: str) -> None:
@@ -280,7 +280,7 @@ def test_bad_web_settings_name_the_key(tmp_path: Path, line: str, message: str) 
 
 def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
     path = tmp_path / "sip.conf"
-    path.write_text("[web]\ntrusted_proxies = 10.0.0.1, fd00::/8\n", encoding="utf-8")
+    path.write_text("[web]\ntrusted_proxies = 198.51.100.1, fd00::/8\n", encoding="utf-8")
     proxies = load_config(path).web.trusted_proxies
-    assert [str(n) for n in proxies] == ["10.0.0.1/32", "fd00::/8"]
+    assert [str(n) for n in proxies] == ["198.51.100.1/32", "fd00::/8"]
     assert load_config(REPO / "sip.conf.example").web.trusted_proxies == ()

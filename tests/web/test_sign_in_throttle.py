@@ -164,18 +164,18 @@ def test_a_quiet_hour_forgets_a_streak() -> None:
 @pytest.mark.parametrize(
     ("peer", "forwarded", "expected"),
     [
-        ("10.0.0.2", ["203.0.113.5"], "203.0.113.5"),
-        ("10.0.0.2", ["1.2.3.4, 203.0.113.5"], "203.0.113.5"),  # the client's own claim ignored
-        ("10.0.0.2", ["203.0.113.5, 10.0.0.3"], "203.0.113.5"),  # two proxies in a row
-        ("10.0.0.2", ["203.0.113.5", "10.0.0.3"], "203.0.113.5"),  # repeated header
+        ("198.51.100.2", ["203.0.113.5"], "203.0.113.5"),
+        ("198.51.100.2", ["1.2.3.4, 203.0.113.5"], "203.0.113.5"),  # the client's own claim ignored
+        ("198.51.100.2", ["203.0.113.5, 198.51.100.3"], "203.0.113.5"),  # two proxies in a row
+        ("198.51.100.2", ["203.0.113.5", "198.51.100.3"], "203.0.113.5"),  # repeated header
         ("192.0.2.9", ["203.0.113.5"], "192.0.2.9"),  # not a trusted proxy
-        ("10.0.0.2", [], "10.0.0.2"),
-        ("10.0.0.2", ["not-an-address"], "not-an-address"),
+        ("198.51.100.2", [], "198.51.100.2"),
+        ("198.51.100.2", ["not-an-address"], "not-an-address"),
         (None, ["203.0.113.5"], "unknown"),
     ],
 )
 def test_client_address_believes_only_trusted_proxies(
     peer: str | None, forwarded: list[str], expected: str
 ) -> None:
-    trusted = [ipaddress.ip_network("10.0.0.0/8")]
+    trusted = [ipaddress.ip_network("198.51.100.0/24")]
     assert client_address(peer, forwarded, trusted) == expected
