@@ -7,10 +7,10 @@ driven by Playwright; no browser is downloaded.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,26 +68,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database.dispose()
     port = free_tcp_port()
     log = workdir / "web.log"
+    # `ivr web` says READY=1 on NOTIFY_SOCKET once it listens, as under
+    # systemd: the test waits on that datagram, with a bound, not by polling.
+    ready = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ready.bind(str(workdir / "notify.sock"))
+    ready.settimeout(READY_TIMEOUT)
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "ivr.admin.cli", "--config", str(conf), "web"]
             + ["--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "NOTIFY_SOCKET": str(workdir / "notify.sock")},
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
+        try:
+            while b"READY=1" not in ready.recv(4096).split(b"\n"):
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ivr web did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        except TimeoutError:
+            raise RuntimeError(f"ivr web did not start:\n{log.read_text()}") from None
+        finally:
+            ready.close()
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            assert response.status == 200
         yield Server(base, url, log)
     finally:
         process.terminate()
