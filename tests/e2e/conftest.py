@@ -5,10 +5,13 @@ a test configuration (short prompts, short timeouts). Prompt audio is
 cached across tests so it is rendered once per machine.
 
 Every test runs on SQLite and on PostgreSQL (a database of its own on the
-session's server, tests/pg.py), except those in SQLITE_ONLY: the torture
-and flood tests exercise the SIP layer inside a network namespace, where
-the database plays no part worth doubling their minutes for. (The
-scale-out tests run on PostgreSQL only, as production does.) The backend
+session's server, tests/pg.py), except those in SQLITE_ONLY: tests whose
+subject is the SIP and media edge (torture, floods, which route a key
+came by, whose identity is believed, a baresip caller, the audio an
+engineer hears), where the database plays no part worth doubling their
+minutes for; every store path they touch is also run on PostgreSQL by the
+other tests. (The scale-out tests run on PostgreSQL only, as production
+does.) The backend
 shows in the test id: `test_x[sqlite]`, `test_x[postgresql]`.
 """
 
@@ -46,6 +49,12 @@ SQLITE_ONLY = (
     "tests/e2e/test_flood.py::",
     "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_sip_answers.py::",
+    "tests/e2e/test_caller_experience.py::",
+    "tests/e2e/test_baresip_caller.py::",
+    "tests/e2e/test_engineer_hears_description.py::",
+    "tests/e2e/test_caller_trust.py::test_a_spoofed_pai",
+    "tests/e2e/test_caller_trust.py::test_the_same_pai",
+    "tests/e2e/test_caller_trust.py::test_untrusted_sources",
 )
 # The longest tests (prefixes of node ids), started first so that neither
 # worker is left running one of them alone at the end of the suite.
