@@ -5,7 +5,8 @@ the flood and the addresses it comes from touch nothing else: Kamailio on
 127.0.0.2 in front of one node on 127.0.0.1 whose own guard is off
 (`[guard] enabled = no`, the documented choice behind Kamailio), a customer
 calling from 127.0.0.1, the flood from 127.0.0.4, a scanner from 127.0.0.6,
-and a bystander probing from 127.0.0.5.
+a bystander probing from 127.0.0.5, and the carrier trunk (127.0.0.3,
+trusted.list), which is never limited.
 
 Kamailio's limits are shipped defaults except the ban time, shortened
 only so that nothing outlives the test by long (the namespace goes anyway).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import KNOWN_NUMBER, SCENARIOS, FaultLine
 from tests.e2e.netns import NetNamespace, netns  # noqa: F401  (fixture)
-from tests.e2e.test_scale_out import PROXY, Kamailio, node_uri, wait_until
+from tests.e2e.test_scale_out import PROXY, TRUNK, Kamailio, node_uri, wait_until
 from tests.ports import free_port
 
 FLOOD = Path(__file__).parent / "flood.py"
@@ -32,6 +33,8 @@ BYSTANDER = "127.0.0.5"
 SCANNER = "127.0.0.6"
 FLOOD_COUNT = 3000
 FLOOD_SECONDS = 8.0
+# Requests from the trunk in one second: six times what bans anyone else.
+TRUNK_COUNT = 100
 CALL_TIMEOUT = 90
 
 
@@ -122,6 +125,17 @@ def test_kamailio_bans_a_flood_and_a_scanner_while_a_call_completes_through_it(
         )
         assert replies(netns, SCANNER, PROBE, proxy) == []
         assert SCANNER in banned(proxy)
+
+        # The trunk is never limited: the carrier sends every call from one address.
+        command = [
+            *netns.prefix, sys.executable, str(FLOOD),
+            "--to", f"{PROXY}:{proxy.port}", "--source", TRUNK, "--options-only",
+            "--count", str(TRUNK_COUNT), "--seconds", "1",
+        ]  # fmt: skip
+        trunk = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        assert trunk.returncode == 0, trunk.stderr
+        assert json.loads(trunk.stdout)["answered"] == TRUNK_COUNT, trunk.stdout
+        assert TRUNK not in banned(proxy)
     finally:
         proxy.stop()
 
