@@ -35,6 +35,7 @@ FLOOD_COUNT = 3000
 FLOOD_SECONDS = 8.0
 # Requests from the trunk in one second: six times what bans anyone else.
 TRUNK_COUNT = 100
+BAN_SECONDS = 120
 CALL_TIMEOUT = 90
 
 
@@ -65,7 +66,10 @@ def test_kamailio_bans_a_flood_and_a_scanner_while_a_call_completes_through_it(
     line.start()
     line.wait_for_output(r"guard: disabled in \[guard\]", timeout=5)
     proxy = Kamailio(
-        tmp_path, [node_uri(line)], defines={"BAN_SECONDS": "120"}, command_prefix=netns.prefix
+        tmp_path,
+        [node_uri(line)],
+        defines={"BAN_SECONDS": str(BAN_SECONDS)},
+        command_prefix=netns.prefix,
     )
     try:
         proxy.start()
@@ -82,7 +86,7 @@ def test_kamailio_bans_a_flood_and_a_scanner_while_a_call_completes_through_it(
         flood = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_until(
-                lambda: f"edge: {FLOODER} banned" in "".join(proxy.output),
+                lambda: f"edge: {FLOODER} banned for {BAN_SECONDS} s" in "".join(proxy.output),
                 FLOOD_SECONDS,
                 "Kamailio to ban the flood",
             )
