@@ -15,7 +15,10 @@ and deleted at shutdown. nftables cannot search a payload for a string,
 so scanner User-Agents are matched with iptables' `string` match
 (iptables-nft) in a chain of our own (`IVR_GUARD_<port>`). Addresses the
 trunk trusts are never rate-limited: a carrier sends every call from one
-address.
+address. Behind Kamailio that address is the proxy's, which carries every
+call, so the guard would limit nothing there: the proxy limits floods and
+drops scanners itself (deploy/kamailio), and `[guard] enabled = no` is the
+setting for such a node.
 
 Rule text is built by pure functions (tested without a kernel); `Guard`
 applies it with `nft -f -` and `iptables`, and degrades to a logged
@@ -175,7 +178,11 @@ class Guard:
         """Put the rules in place; returns which parts are active (may be none)."""
         self.installed = []
         if not self.settings.enabled:
-            log.info("guard: disabled in [guard]; no rate limit or scanner filter")
+            log.info(
+                "guard: disabled in [guard]; no firewall rules on SIP port %d (behind Kamailio, "
+                "the proxy limits floods and drops scanners)",
+                self.port,
+            )
             return []
         if self.euid() != 0:
             log.warning(

@@ -47,6 +47,7 @@ READY_TIMEOUT = 60.0
 SQLITE_ONLY = (
     "tests/e2e/test_torture.py::",
     "tests/e2e/test_flood.py::",
+    "tests/e2e/test_edge.py::",
     "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_sip_answers.py::",
     "tests/e2e/test_caller_experience.py::",

@@ -2,7 +2,7 @@
 
 Runs inside the test's network namespace (`python tests/e2e/flood.py ...`),
 standard library only. Sends `--count` datagrams to the service (a mix of
-garbage, OPTIONS and INVITEs), paced to end within `--seconds`, from
+garbage, OPTIONS and INVITEs, or OPTIONS only), paced to end within `--seconds`, from
 `--source`, and counts what comes back. Prints one JSON object.
 A single message can also be sent (`--one FILE`) to see whether it is
 answered at all.
@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--one", help="send just this file and report the replies")
+    parser.add_argument(
+        "--options-only", action="store_true", help="send only OPTIONS (answered statelessly)"
+    )
     args = parser.parse_args(argv)
     host, _, port_text = args.to.rpartition(":")
     target = (host, int(port_text))
@@ -111,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             while (wait := due - time.monotonic()) > 0:
                 replies += drain(sock, wait)
             with contextlib.suppress(BlockingIOError, ConnectionRefusedError):
-                sock.sendto(datagram(n, args.source, port), target)
+                message = options if args.options_only else datagram
+                sock.sendto(message(n, args.source, port), target)
         replies += drain(sock, 0.0)
         sent_for = time.monotonic() - started
         replies += drain(sock, REPLY_WAIT)

@@ -169,6 +169,15 @@ def test_disabled_or_not_root_installs_nothing(caplog: pytest.LogCaptureFixture)
     assert "not running as root" in caplog.text
 
 
+def test_a_disabled_guard_says_where_the_protection_is(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    tools = FakeTools()
+    assert guard(tools, enabled=False).install() == []
+    assert "disabled in [guard]; no firewall rules on SIP port 5060" in caplog.text
+    assert "behind Kamailio" in caplog.text
+    assert tools.commands == []
+
+
 def test_missing_tools_are_warned_about_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     tools = FakeTools()
     assert guard(tools, have=("iptables",)).install() == ["iptables"]
@@ -215,6 +224,14 @@ def test_guard_settings_are_read(tmp_path: Path) -> None:
     )
     assert config == GuardConfig(False, 5, 8, 300, ("evil-scan", "other"))
     assert parse(tmp_path, "[guard]\nscanner_user_agents =\n").scanner_user_agents == ()
+
+
+@pytest.mark.parametrize("word", ["no", "off", "false", "No"])
+def test_the_guard_turned_off_behind_kamailio_keeps_every_other_default(
+    tmp_path: Path, word: str
+) -> None:
+    # The call handler still refuses scanner INVITEs by the same list.
+    assert parse(tmp_path, f"[guard]\nenabled = {word}\n") == GuardConfig(enabled=False)
 
 
 @pytest.mark.parametrize(
