@@ -62,6 +62,7 @@ SQLITE_ONLY = (
 LONGEST_FIRST = (
     "tests/e2e/test_torture.py::",
     "tests/e2e/test_scale_out.py::",
+    "tests/e2e/test_edge.py::",
     "tests/e2e/test_database_away.py::",
     "tests/e2e/test_phone_journey.py::test_three_wrong_pins",
     "tests/e2e/test_engineer_hears_description.py::",
