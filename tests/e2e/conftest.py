@@ -57,21 +57,31 @@ SQLITE_ONLY = (
     "tests/e2e/test_caller_trust.py::test_the_same_pai",
     "tests/e2e/test_caller_trust.py::test_untrusted_sources",
 )
-# The longest tests (prefixes of node ids), started first so that neither
-# worker is left running one of them alone at the end of the suite.
+# The longest tests (prefixes of node ids), longest first as measured with
+# --durations, started first so that no worker is left running one of them
+# alone at the end of the suite.
 LONGEST_FIRST = (
     "tests/e2e/test_torture.py::",
     "tests/e2e/test_scale_out.py::",
-    "tests/e2e/test_edge.py::",
-    "tests/e2e/test_database_away.py::",
-    "tests/e2e/test_phone_journey.py::test_three_wrong_pins",
-    "tests/e2e/test_engineer_hears_description.py::",
-    "tests/e2e/test_borrowed_identity.py::",
+    "tests/e2e/test_paging.py::test_responding_in_time",
     "tests/e2e/test_crash.py::",
-    "tests/e2e/test_paging.py::test_voicemail",
+    "tests/e2e/test_phone_journey.py::test_an_unknown_number",
+    "tests/e2e/test_shutdown.py::test_sigterm_while_the_caller_describes",
+    "tests/e2e/test_paging.py::test_an_acknowledged_fault",
+    "tests/e2e/test_paging.py::test_busy",
+    "tests/e2e/test_phone_journey.py::test_three_wrong_pins",
+    "tests/e2e/test_edge.py::",
+    "tests/e2e/test_borrowed_identity.py::",
+    "tests/e2e/test_paging.py::test_critical_faults_from_two",
+    "tests/e2e/test_engineer_hears_description.py::",
+    "tests/e2e/test_sip_answers.py::",
+    "tests/e2e/test_spine.py::test_known_handset",
+    "tests/e2e/test_paging.py::",
+    "tests/e2e/test_phone_journey.py::",
+    "tests/e2e/test_database_away.py::",
+    "tests/e2e/test_after_hours.py::test_callers_hear",
     "tests/e2e/test_repeat_caller.py::",
-    "tests/e2e/test_paging.py::test_page_resumes",
-    "tests/e2e/test_after_hours.py::",
+    "tests/e2e/test_shutdown.py::",
 )
 
 
