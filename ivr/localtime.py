@@ -8,7 +8,7 @@ its own answer to a refusal; the rule itself lives only here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -25,6 +25,11 @@ class NotADateTime(LocalTimeError):
 # off the end of the calendar: such a date is a typo.
 FIRST_YEAR = 1970
 LAST_YEAR = 2199
+
+
+# When something happened, as typed, may be this far ahead of our clock
+# (a typist's watch runs fast); further ahead is a mistake, not a report.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class OutOfRange(LocalTimeError):

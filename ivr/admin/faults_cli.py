@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
@@ -14,6 +14,7 @@ from ivr.callers import InvalidNumber, normalise_number
 from ivr.domain import Channel, FaultStatus, Priority
 from ivr.faults.clock import next_owed
 from ivr.faults.lifecycle import Action, IllegalMove
+from ivr.localtime import FUTURE_TOLERANCE
 from ivr.sla import deadlines, describe_remaining
 from ivr.store.call_writes import log_fault
 from ivr.store.customers import CustomerError, get_customer
@@ -29,9 +30,6 @@ from ivr.store.faults import (
     move_fault,
 )
 from ivr.store.models import Fault
-
-# An --at this far ahead of the clock is a typo, not a skewed clock.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def clock_text(fault: Fault, now: datetime, tz: ZoneInfo) -> str:

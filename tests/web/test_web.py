@@ -10,18 +10,20 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from httpx import Response
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from ivr.admin.web.app import create_app
 from ivr.admin.web.views.reports import OUTCOME_SERIES
 from ivr.config import Config
-from ivr.domain import Outcome
+from ivr.domain import Outcome, Priority
+from ivr.sla import deadlines
 from ivr.store.admins import set_password
-from ivr.store.customers import check_pin, set_customer
+from ivr.store.customers import check_pin, find_customer, set_customer
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
-from ivr.store.models import CallRecord, Engineer, Fault, FaultNote, Recording
+from ivr.store.models import CallRecord, Engineer, Fault, FaultNote, Page, Recording
 from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.web.seed import (
     ACKED_REF,
@@ -40,6 +42,7 @@ PAGES = [
     "/calls?outcome=rejected",
     f"/faults/{FAILED_REF}",
     "/faults",
+    "/faults/new",
     "/customers",
     "/handsets",
     "/rota",
@@ -283,6 +286,98 @@ def test_cli_secure_reprioritises_and_closes_out_of_scope_from_the_page(
             new,
             chosen,
         )
+
+
+def _add_fault(admin: TestClient, **fields: str) -> Response:
+    token = csrf_of(admin.get("/faults/new").text)
+    return admin.post("/faults/new", data={"csrf_token": token, **fields})
+
+
+def test_a_fault_reported_by_email_is_added_on_the_clock_a_call_would_start(
+    admin: TestClient, db: Database, config: Config
+) -> None:
+    with db.sessions() as session:
+        customer = find_customer(session, "Brightwater Logistics")
+        assert customer is not None
+        account = customer.account
+    reported = NOW - timedelta(minutes=20)
+    local = reported.astimezone(config.timezone).strftime("%Y-%m-%dT%H:%M")
+    response = _add_fault(
+        admin,
+        customer=account,
+        priority="critical",
+        channel="email",
+        reported_at=local,
+        ticket_ref="INC-4471",
+        description="All lines at the Leeds depot are dead.",
+    )
+    assert response.status_code == 303
+    reference = response.headers["location"].rsplit("/", 1)[1]
+    page = admin.get(f"/faults/{reference}").text
+    assert f"Fault {reference} logged for Brightwater Logistics." in page
+    assert "INC-4471" in page and "All lines at the Leeds depot are dead." in page
+    clock = deadlines(
+        Priority.CRITICAL, reported, config.hours.calendar(config.timezone), config.sla
+    )
+    with db.sessions() as session:
+        fault = find_fault(session, reference)
+        assert fault is not None
+        assert (fault.channel, fault.priority, fault.customer) == (
+            "email",
+            "critical",
+            "Brightwater Logistics",
+        )
+        assert fault.reported_at == reported
+        assert (fault.acknowledge_by, fault.respond_by, fault.resolve_by) == (
+            clock.acknowledge_by,
+            clock.respond_by,
+            clock.resolve_by,
+        )
+        # A critical fault pages at once, as it would from the phone.
+        assert session.scalars(select(Page).where(Page.fault_id == fault.id)).all()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"customer": "", "priority": "high", "channel": "email"}, "Choose a customer."),
+        ({"customer": "Nobody Ltd", "priority": "high", "channel": "email"}, "Nobody Ltd"),
+        ({"priority": "urgent", "channel": "email"}, "Choose a priority."),
+        ({"priority": "high", "channel": "fax"}, "Choose a channel."),
+        ({"priority": "high", "channel": "ticket", "reported_at": "yesterday"}, "Reported at"),
+        (
+            {"priority": "high", "channel": "ticket", "reported_at": "2026-12-25T09:00"},
+            "Reported at is in the future.",
+        ),
+        (
+            {"priority": "high", "channel": "ticket", "ticket_ref": "x" * 101},
+            "at most 100 characters",
+        ),
+    ],
+)
+def test_a_fault_form_with_a_mistake_says_what_and_logs_nothing(
+    admin: TestClient, db: Database, fields: dict[str, str], message: str
+) -> None:
+    with db.sessions() as session:
+        before = len(session.scalars(select(Fault)).all())
+    response = _add_fault(admin, **{"customer": "Acme Widgets Ltd", **fields})
+    assert response.status_code == 400
+    assert message in response.text
+    with db.sessions() as session:
+        assert len(session.scalars(select(Fault)).all()) == before
+
+
+def test_reports_split_the_sla_by_channel(admin: TestClient) -> None:
+    assert (
+        _add_fault(
+            admin, customer="Acme Widgets Ltd", priority="high", channel="ticket"
+        ).status_code
+        == 303
+    )
+    html = admin.get("/reports").text
+    assert "SLA met and missed per channel" in html
+    for channel in ("phone", "email", "ticket"):
+        assert f"{channel} met" in html
 
 
 def test_unknown_fault_or_action_is_404(admin: TestClient) -> None:

@@ -7,7 +7,7 @@ or a verdict themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,16 +33,20 @@ def most_pressing_first(faults: Iterable[Fault], now: datetime) -> list[OpenFaul
 
 
 def sla_by_month(
-    faults: Iterable[Fault], starts: Sequence[datetime], now: datetime
+    faults: Iterable[Fault],
+    starts: Sequence[datetime],
+    now: datetime,
+    split: Callable[[Fault], str] = lambda fault: fault.priority,
 ) -> dict[tuple[int, str, str], int]:
-    """SLA verdicts per month (index into `starts`) and priority: (month, priority, verdict)."""
+    """SLA verdicts per month (index into `starts`) and `split` (the priority unless
+    told otherwise, e.g. the channel): (month, split, verdict)."""
     counts: dict[tuple[int, str, str], int] = {}
     for fault in faults:
         verdict = sla_verdict(fault_times(fault), now)
         if verdict is None:
             continue
         month = max(i for i, start in enumerate(starts) if fault.reported_at >= start)
-        key = (month, fault.priority, verdict.value)
+        key = (month, split(fault), verdict.value)
         counts[key] = counts.get(key, 0) + 1
     return counts
 

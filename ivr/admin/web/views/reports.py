@@ -15,7 +15,7 @@ from ivr.admin.web.charts import Chart, Series, grouped_stacked
 from ivr.admin.web.deadlines import sla_by_month
 from ivr.admin.web.reports import day_bounds, local_midnight, month_starts
 from ivr.admin.web.site import Site, View, page
-from ivr.domain import Priority
+from ivr.domain import Channel, Priority
 from ivr.store.activity import calls_by_day, faults_reported_since
 from ivr.store.sessions import Session
 
@@ -58,7 +58,9 @@ def calls_chart(site: Site, session: Session, *, compact: bool = False) -> Chart
 def reports(site: Site, view: View) -> StarletteResponse:
     now = site.now()
     starts = [local_midnight(day, site.tz) for day in month_starts(now, site.tz, CHART_MONTHS)]
-    counts = sla_by_month(faults_reported_since(view.db, starts[0]), starts, now)
+    faults = list(faults_reported_since(view.db, starts[0]))
+    counts = sla_by_month(faults, starts, now)
+    channel_counts = sla_by_month(faults, starts, now, split=lambda fault: fault.channel)
     months = [s.astimezone(site.tz).strftime("%b %Y") for s in starts]
     priorities = [p.value for p in Priority]
     values = {
@@ -88,6 +90,8 @@ def reports(site: Site, view: View) -> StarletteResponse:
             "months": months,
             "priorities": priorities,
             "sla_counts": counts,
+            "channels": [c.value for c in Channel],
+            "channel_counts": channel_counts,
         },
         section="reports",
     )
