@@ -183,6 +183,8 @@ class FaultLineService:
         await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
         await asyncio.to_thread(self._warn_if_nobody_on_call)
+        if self.mailer is None:
+            log.warning("e-mail: sip.conf has no [email] section, so customers are sent no e-mail")
         deps = self._deps()
         loop = asyncio.get_running_loop()
 
@@ -213,8 +215,6 @@ class FaultLineService:
         await self.pager.start()
         if self.mailer is not None:
             await self.mailer.start()
-        else:
-            log.warning("e-mail: sip.conf has no [email] section, so customers are sent no e-mail")
         line = f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}"
         print(line, flush=True)
         if ready is not None:
