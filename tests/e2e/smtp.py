@@ -52,3 +52,10 @@ class MailServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+class RefusingInbox(Inbox):
+    """A server that refuses every message, permanently."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "550 Mailbox unavailable"

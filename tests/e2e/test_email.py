@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from ivr.config.model import EmailConfig
+from ivr.mail.sender import EmailSender
+from ivr.store.db import Database
+from ivr.store.outbox import list_messages, queue_message
 from tests.e2e.conftest import KNOWN_CUSTOMER, KNOWN_NUMBER, FaultLine
-from tests.e2e.smtp import MailServer
+from tests.e2e.smtp import MailServer, RefusingInbox
 from tests.e2e.test_paging import PAGING, engineers
 from tests.e2e.test_spine import assert_sipp_ok
 from tests.ports import free_port
@@ -134,3 +141,35 @@ def test_messages_pending_at_kill_9_are_all_delivered_after_restart_none_twice(
     # Every row is marked sent, so nothing more can go: count what arrived.
     sent = Counter(message["Message-ID"] for message in mail.inbox.messages)
     assert len(sent) == 3 and set(sent.values()) == {1}
+
+
+def test_a_message_the_server_keeps_refusing_is_marked_failed_and_logged(
+    database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = MailServer(free_port())
+    server.inbox = RefusingInbox()
+    server.start()
+    db = Database(database)
+    db.create_schema()
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    try:
+        with db.sessions.begin() as session:
+            queue_message(session, ["oncall@example.com"], "paging failed", "Nobody answered.", now)
+        config = EmailConfig(
+            "127.0.0.1", server.port, "faults@example.com", starttls=False,
+            retry_first_seconds=60, max_attempts=2,
+        )  # fmt: skip
+        clock = [now]
+        sender = EmailSender(db, config, ZoneInfo("Europe/London"), "node", lambda: clock[0])
+        with caplog.at_level(logging.WARNING, logger="ivr.mail.sender"):
+            assert sender.send_due() == now + timedelta(seconds=60)
+            clock[0] = now + timedelta(seconds=60)
+            assert sender.send_due() is None
+        with db.sessions() as session:
+            (row,) = list_messages(session)
+            assert (row.status, row.attempts) == ("failed", 2)
+            assert row.last_error is not None and "550" in row.last_error
+        assert "failed after 2 attempts, given up" in caplog.text
+    finally:
+        server.stop()
+        db.dispose()
