@@ -13,6 +13,7 @@ from ivr.config import Config
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
+from ivr.mail.sender import EmailSender
 from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
@@ -88,12 +89,19 @@ class FaultLineService:
         if config.page_call.lease_seconds is not None:
             self.pager.lease_seconds = config.page_call.lease_seconds
         self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
+        self.mailer = (
+            EmailSender(self.db, config.email, config.timezone, self.node, clock)
+            if config.email is not None
+            else None
+        )
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
 
     def _fault_committed(self, reference: str, priority: Priority) -> None:
         if self.config.paging.pages(priority.value):
             self.pager.wake()
+        if self.mailer is not None:
+            self.mailer.wake()
 
     def _deps(self) -> SessionDeps:
         return SessionDeps(
@@ -158,9 +166,7 @@ class FaultLineService:
         if not task.cancelled() and task.exception() is not None:
             log.error("call session ended with an error", exc_info=task.exception())
 
-    async def run(
-        self, stop: asyncio.Event, ready: Callable[[str], object] | None = None
-    ) -> None:
+    async def run(self, stop: asyncio.Event, ready: Callable[[str], object] | None = None) -> None:
         """Serve calls until `stop` is set, then let live calls finish.
 
         `ready` is told (with the line printed) once SIP listens and the
@@ -177,6 +183,8 @@ class FaultLineService:
         await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
         await asyncio.to_thread(self._warn_if_nobody_on_call)
+        if self.mailer is None:
+            log.warning("e-mail: sip.conf has no [email] section, so customers are sent no e-mail")
         deps = self._deps()
         loop = asyncio.get_running_loop()
 
@@ -205,6 +213,8 @@ class FaultLineService:
             ) from exc
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
+        if self.mailer is not None:
+            await self.mailer.start()
         line = f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}"
         print(line, flush=True)
         if ready is not None:
@@ -219,6 +229,8 @@ class FaultLineService:
             if self._sessions:
                 await asyncio.wait(list(self._sessions), timeout=30)
             await self.pager.stop()
+            if self.mailer is not None:
+                await self.mailer.stop()
             await self.engine.close()
             await asyncio.to_thread(self.guard.remove)
             self.writer.close()

@@ -6,6 +6,7 @@ setting, not mid-call. The pure cores (the SLA clock, the paging policy)
 know nothing of the file: their text forms are read here.
 """
 
+from ivr.config.email import SMTP_PASSWORD_ENV
 from ivr.config.load import (
     DATABASE_URL_ENV,
     TRUNK_PASSWORD_ENV,
@@ -17,6 +18,7 @@ from ivr.config.model import (
     DEFAULT_SCANNER_USER_AGENTS,
     MAX_INBOUND_CALLS,
     Config,
+    EmailConfig,
     GuardConfig,
     HoursConfig,
     LogFormat,
@@ -34,9 +36,11 @@ __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_SCANNER_USER_AGENTS",
     "MAX_INBOUND_CALLS",
+    "SMTP_PASSWORD_ENV",
     "TRUNK_PASSWORD_ENV",
     "Config",
     "ConfigError",
+    "EmailConfig",
     "GuardConfig",
     "HoursConfig",
     "LoadedConfig",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.config.calendar import core_hours, sla_rules
+from ivr.config.email import email_config
 from ivr.config.model import (
     DEFAULT_SCANNER_USER_AGENTS,
     MAX_INBOUND_CALLS,
@@ -243,6 +244,7 @@ def _config(source: Source) -> Config:
     paging = paging_policy(paging_section)
     page_call_config = page_call(paging_section, paging)
     web = _web(source.section("web"), base)
+    email = email_config(source.section("email"), source.parser.has_section("email"))
     return Config(
         listen_host=host,
         listen_port=port,
@@ -266,6 +268,7 @@ def _config(source: Source) -> Config:
         page_call=page_call_config,
         guard=guard,
         sla=sla,
+        email=email,
     )
 
 

@@ -131,6 +131,25 @@ class WebConfig:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
+@dataclass(frozen=True)
+class EmailConfig:
+    """`[email]`: the SMTP server customers' e-mails go through, and how failures are retried."""
+
+    smtp_host: str
+    smtp_port: int
+    sender: str  # the From address
+    starttls: bool = True
+    username: str = ""
+    password: str = ""
+    timeout_seconds: float = 30.0
+    # Doubling waits between attempts, from the first to the longest, then failed.
+    retry_first_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    max_attempts: int = 8
+    # How often the sender looks for messages another process queued.
+    poll_seconds: float = 5.0
+
+
 DEFAULT_SCANNER_USER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "VaxSIPUserAgent")
 
 
@@ -172,5 +191,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     page_call: PageCallConfig = field(default_factory=PageCallConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
+    # Without an [email] section no e-mail is sent (the outbox still fills).
+    email: EmailConfig | None = None
     # The SLA targets per priority ([sla]); the published SLA unless configured.
     sla: SlaRules = field(default_factory=lambda: DEFAULT_SLA_RULES)

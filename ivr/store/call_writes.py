@@ -27,6 +27,7 @@ from ivr.store.customers import check_pin
 from ivr.store.faults import find_fault, new_reference, reference_taken
 from ivr.store.handsets import find_handset
 from ivr.store.models import CallRecord, Customer, Fault, Recording
+from ivr.store.outbox import LOGGED, queue_fault_email
 from ivr.store.pages import open_page
 
 MAX_REFERENCE_ATTEMPTS = 20
@@ -139,7 +140,8 @@ def log_fault(
     The one place a fault is born, so a fault typed in from a ticket gets
     exactly what a phone report gets. With `pages` (its priority pages
     engineers), its page is opened in this transaction, due `now`, unless the
-    acknowledgement is already past saving (`worth_paging`).
+    acknowledgement is already past saving (`worth_paging`); the customer's
+    e-mail is queued in it too.
     """
     reference = new_reference()
     attempts = 1
@@ -169,6 +171,7 @@ def log_fault(
     session.flush()
     if pages and worth_paging(clock.acknowledge_by, now):
         open_page(session, fault, now)
+    queue_fault_email(session, fault, LOGGED, now)
     return fault
 
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ivr.domain import Priority
-from ivr.faults.lifecycle import Action, IllegalMove, Move
+from ivr.faults.lifecycle import Action, IllegalMove, Move, decide
 from ivr.paging.policy import Policy
 from ivr.sla import Deadlines
-from ivr.store.faults import move_fault, require_reason
+from ivr.store.faults import fault_state, move_fault, require_reason
 from ivr.store.models import Fault, Page
 from ivr.store.page_state import cancel_pages_for
 from ivr.store.pages import open_page
@@ -52,13 +52,15 @@ def reprioritise(
     if before.value != reported:
         change = f"changed from {before.value} to {priority.value}"
     comment = f"reported as {reported}, {change} by {by}: {reason.strip()}"
-    move = move_fault(session, fault, Action.REPRIORITISE, at, by=by, comment=comment)
+    # Asked first, so that nothing changes when the lifecycle refuses; the new
+    # priority is in place before the move, so its e-mail tells the new deadlines.
+    decide(fault_state(fault), Action.REPRIORITISE, at, by)
     fault.reported_priority = reported
     fault.priority = priority.value
     fault.acknowledge_by = clock.acknowledge_by
     fault.respond_by = clock.respond_by
     fault.resolve_by = clock.resolve_by
-    session.flush()
+    move = move_fault(session, fault, Action.REPRIORITISE, at, by=by, comment=comment)
     if policy.pages(priority.value):
         if fault.acknowledged_at is None:
             open_page(session, fault, at)

@@ -3,7 +3,9 @@
 The rules of how a fault moves are in `ivr.faults.lifecycle`; this module
 applies its decisions to the row and writes the timeline entry for each,
 whichever tool asked, so the command line, the web page and paging leave
-the same trace. Functions take a session; the caller owns the transaction.
+the same trace, and the customer's e-mail about it is queued in the same
+transaction (`ivr.store.outbox`). Functions take a session; the caller owns
+the transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ivr.domain import UNRESOLVED_STATUSES, FaultStatus, Priority
 from ivr.faults.clock import FaultTimes, next_owed
 from ivr.faults.lifecycle import Action, FaultState, IllegalMove, Move, decide
 from ivr.store.models import Fault, FaultNote
+from ivr.store.outbox import queue_fault_email
 from ivr.store.page_state import cancel_reminders
 
 REFERENCE_DIGITS = 6
@@ -186,6 +189,10 @@ def move_fault(
     session.flush()
     if fault.responded_at is not None:
         cancel_reminders(session, fault, at)
+    if action is not Action.PAGING_FAILED:  # paging's trouble is ours, not the customer's
+        queue_fault_email(
+            session, fault, _ENTRY_KIND.get(action, after.status.value), at, by=writer, comment=body
+        )
     return move
 
 

@@ -395,3 +395,34 @@ class Outage(Base):
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """An e-mail waiting to go, or gone: written in the transaction of the change it tells of.
+
+    A sender in `ivr serve` delivers it later (`ivr.store.outbox` has the
+    lease protocol), so no commit ever waits for SMTP and nothing committed
+    is forgotten. `token` is the Message-ID's left part, fixed at queueing,
+    so a message sent again is recognisably the same message.
+    """
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # logged, acknowledged, ..., notice
+    fault_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faults.id", ondelete="SET NULL"), index=True
+    )
+    reference: Mapped[str | None] = mapped_column(String(16))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the message says, as it stood when queued (the fault moves on).
+    facts: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -136,6 +136,8 @@ def test_serve_renders_every_prompt_into_an_empty_cache(tmp_path: Path) -> None:
         [summary] = [line for line in output if "prompts ready:" in line]
         assert f"prompts ready: {len(expected)} rendered, " in summary
         assert any(LISTENING in line for line in output), "".join(output)  # failures lack it
+        # Without [email], said once, before SIP listens.
+        assert sum("no [email] section" in line for line in output) == 1, "".join(output)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

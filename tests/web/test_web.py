@@ -24,6 +24,7 @@ from ivr.store.customers import check_pin, find_customer, set_customer
 from ivr.store.db import Database
 from ivr.store.faults import find_fault
 from ivr.store.models import CallRecord, Engineer, Fault, FaultNote, Page, Recording
+from ivr.store.outbox import Backoff, claim_due, mark_attempt_failed, queue_message
 from tests.web.conftest import NOW, csrf_of, sign_in
 from tests.web.seed import (
     ACKED_REF,
@@ -619,6 +620,20 @@ def test_dashboard_shows_failed_pages_loudly_and_countdowns(admin: TestClient) -
     assert "no engineer answered" in alert
     assert "Acknowledge</span> 1h" in html or "left" in html
     assert "Pages in progress" in html
+
+
+def test_dashboard_shows_e_mails_that_failed(admin: TestClient, db: Database) -> None:
+    assert "could not be sent" not in admin.get("/").text
+    with db.sessions.begin() as session:
+        queued = queue_message(session, ["oncall@example.com"], "paging failed", "b", NOW)
+        assert queued is not None
+        claim_due(session, NOW, "node", 60)
+        mark_attempt_failed(
+            session, queued.id, "node", NOW, "ConnectionRefusedError: no", Backoff(max_attempts=1)
+        )
+    html = admin.get("/").text
+    assert "1 e-mail could not be sent" in html
+    assert "oncall@example.com" in html and "ConnectionRefusedError" in html
 
 
 # ---- metrics -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The dashboard: failed pages loudly, open faults by their next deadline, today's calls."""
+"""The dashboard: failed pages and e-mails loudly, open faults by their next deadline, today's
+calls."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ivr.admin.web.views.reports import OUTCOME_SERIES, calls_chart
 from ivr.store.activity import calls_since
 from ivr.store.dashboard import active_pages, failed_pages, unresolved_faults
 from ivr.store.oncall import pageable_now
+from ivr.store.outbox import FAILED, list_messages
 
 
 def dashboard(site: Site, view: View) -> StarletteResponse:
@@ -23,6 +25,7 @@ def dashboard(site: Site, view: View) -> StarletteResponse:
         "dashboard.html",
         {
             "failed": failed_pages(view.db),
+            "failed_emails": list_messages(view.db, FAILED, limit=50),
             "pageable": pageable_now(view.db, site.config.paging, now),
             "open_faults": unresolved,
             "overdue": sum(1 for r in unresolved if r.countdown and r.countdown.overdue),
