@@ -13,6 +13,7 @@ from ivr.config import Config
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
+from ivr.metrics import Health, MetricsServer, NodeMetrics
 from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
@@ -90,6 +91,26 @@ class FaultLineService:
         self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
+        self._listening = False
+        self.metrics = NodeMetrics()
+        self._instrument()
+
+    def _instrument(self) -> None:
+        """Connect the node's metrics to the parts that count (each a hook of one line)."""
+        metrics = self.metrics
+        metrics.calls_in_progress.set_function(lambda: len(self._sessions))
+        metrics.db_queue.set_function(lambda: self.writer.pending)
+        self.writer.on_commit = metrics.commit
+        self.engine.on_media = metrics.media
+        self.pager.on_attempt = lambda result: metrics.page_attempt(result.value)
+
+    def health(self) -> Health:
+        """Whether this node can take a call: SIP listens and the database answers."""
+        try:
+            self.db.ping()
+        except Exception as exc:
+            return Health(self._listening, False, f"database: {exc}")
+        return Health(self._listening, True, "" if self._listening else "SIP is not listening")
 
     def _fault_committed(self, reference: str, priority: Priority) -> None:
         if self.config.paging.pages(priority.value):
@@ -154,9 +175,22 @@ class FaultLineService:
             log.info("on call for critical faults: %s", ", ".join(pageable))
 
     def _forget_session(self, task: asyncio.Task[None]) -> None:
-        self._sessions.pop(task, None)
+        session = self._sessions.pop(task, None)
+        if session is not None:
+            self.metrics.call_finished(session.flow.summary.outcome)
         if not task.cancelled() and task.exception() is not None:
             log.error("call session ended with an error", exc_info=task.exception())
+
+    def _serve_metrics(self) -> MetricsServer | None:
+        if self.config.metrics_listen is None:
+            return None
+        host, port = self.config.metrics_listen
+        try:
+            server = MetricsServer(host, port, self.metrics, self.health)
+        except OSError as exc:
+            raise StartupError(f"cannot serve metrics on {host}:{port}: {exc}") from exc
+        server.start()
+        return server
 
     async def run(
         self, stop: asyncio.Event, ready: Callable[[str], object] | None = None
@@ -194,15 +228,21 @@ class FaultLineService:
             self._sessions[task] = session
             task.add_done_callback(self._forget_session)
 
+        metrics_server = self._serve_metrics()  # /healthz says "not listening" until SIP does
         try:
             await self.engine.start(incoming)
         except Exception as exc:
+            if metrics_server is not None:
+                metrics_server.stop()
             # The engine's errors are the SIP stack's own types, which only
             # ivr.sip may import; any of them here means nothing is listening.
             raise StartupError(
                 f"cannot listen for SIP on {self.config.listen_host}:{self.config.listen_port} "
                 f"(UDP and TCP): {exc}"
             ) from exc
+        self._listening = True
+        if self.engine.trace is not None:
+            self.engine.trace.on_response_sent = self.metrics.response_sent
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
         line = f"fault line ready on sip:{self.config.listen_host}:{self.config.listen_port}"
@@ -219,7 +259,10 @@ class FaultLineService:
             if self._sessions:
                 await asyncio.wait(list(self._sessions), timeout=30)
             await self.pager.stop()
+            self._listening = False
             await self.engine.close()
+            if metrics_server is not None:
+                metrics_server.stop()
             await asyncio.to_thread(self.guard.remove)
             self.writer.close()
             self.db.dispose()

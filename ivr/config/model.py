@@ -162,6 +162,8 @@ class Config:
     # starts; with no, it refuses a database behind the code (`ivr db upgrade`).
     auto_migrate: bool = True
     log_format: LogFormat = LogFormat.TEXT
+    # Where `ivr serve` answers /metrics and /healthz for this node; None: nowhere.
+    metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9460)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
     menu: MenuConfig = field(default_factory=MenuConfig)

@@ -101,6 +101,8 @@ class PagingScheduler:
         self._woken = False
         longest_ring = max(level.ring_seconds for level in policy.levels)
         self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
+        # Told each page call's result as it ends (node metrics).
+        self.on_attempt: Callable[[AttemptResult], None] | None = None
 
     async def start(self) -> None:
         moved = await asyncio.to_thread(self._recover)
@@ -261,6 +263,8 @@ class PagingScheduler:
         except Exception as exc:
             log.exception("page %d: the call failed", work.page_id)
             result, detail = AttemptResult.FAILED, f"internal error: {exc}"
+        if self.on_attempt is not None:
+            self.on_attempt(result)
         try:
             await asyncio.to_thread(self._record, work, result, status, detail)
         except Exception:

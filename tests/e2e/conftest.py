@@ -46,6 +46,7 @@ SQLITE_ONLY = (
     "tests/e2e/test_flood.py::",
     "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_sip_answers.py::",
+    "tests/e2e/test_node_metrics.py::",
 )
 # The longest tests (prefixes of node ids), started first so that neither
 # worker is left running one of them alone at the end of the suite.
@@ -260,6 +261,8 @@ def write_config(
             "database": database or f"sqlite:///{workdir}/faultline.db",
             "data_dir": str(workdir / "data"),
             "rtp_timeout": "0",
+            # Off unless a test asks (test_node_metrics.py): a port each.
+            "metrics_listen": "",
         },
         "prompts": {
             "catalogue_dir": str(SHORT_PROMPTS),
