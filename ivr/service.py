@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.audio.describing import DescriptionBoard
-from ivr.config import Config
+from ivr.config import Config, ConfigError
+from ivr.config import reload as config_reload
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
@@ -86,12 +87,15 @@ class FaultLineService:
             ),
             descriptions=self.descriptions,
         )
-        if config.page_call.lease_seconds is not None:
-            self.pager.lease_seconds = config.page_call.lease_seconds
+        self.pager.reconfigure(
+            config.paging, self.prompts, self.pager.dialer.settings, config.page_call.lease_seconds
+        )
         self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
         self._listening = False
+        self._call_deps = self._deps()
+        self._reloading = asyncio.Lock()
         self.metrics = NodeMetrics()
         self._instrument()
 
@@ -141,6 +145,63 @@ class FaultLineService:
             scanner_user_agents=self.config.guard.scanner_user_agents,
             prepare_text=self.prompts.prepare_text,
         )
+
+    async def reload(self, load: Callable[[], Config]) -> bool:
+        """Take what can change without dropping a call from a re-read sip.conf (SIGHUP).
+
+        New calls get the new settings; calls in progress keep theirs. A file
+        with a mistake, or prompts that cannot be built, change nothing: the
+        error is logged and the service goes on as it was. Returns whether
+        the new settings are in force.
+        """
+        async with self._reloading:
+            try:
+                new = await asyncio.to_thread(load)
+            except ConfigError as exc:
+                log.error("configuration NOT reloaded, still running as before:\n%s", exc)
+                return False
+            except Exception:
+                log.exception("configuration NOT reloaded, still running as before")
+                return False
+            found = config_reload.changes(self.config, new)
+            # The prompts are read again even when sip.conf did not change:
+            # the catalogue or a recording may have (the cache keeps it quick).
+            prompts = PromptLibrary(new.prompts, new.support)
+            try:
+                summary = await asyncio.to_thread(prompts.build)
+            except PromptError as exc:
+                log.error("configuration NOT reloaded, still running as before: %s", exc)
+                return False
+            log.info("prompts reloaded: %s", summary)
+            self._apply(config_reload.apply(self.config, new), prompts)
+            log.info(
+                "configuration reloaded, for new calls: %s",
+                ", ".join(found.reloaded) or "no setting changed",
+            )
+            for name in found.need_restart:
+                log.warning("reload: %s changed; it applies only after a restart", name)
+            for name in found.not_served:
+                log.info("reload: %s changed; `ivr web` reads it when it restarts", name)
+            return True
+
+    def _apply(self, config: Config, prompts: PromptLibrary) -> None:
+        self.config = config
+        self.prompts = prompts
+        self.calendar = config.hours.calendar(config.timezone)
+        # A fault committed from now on is timed and paged by the new rules,
+        # whenever its call began: the rules in force when it is reported.
+        self.writer.calendar = self.calendar
+        self.writer.rules = config.sla
+        self.writer.paging = config.paging
+        self.pager.reconfigure(
+            config.paging,
+            prompts,
+            PageSettings(
+                plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
+            ),
+            config.page_call.lease_seconds,
+        )
+        self._call_deps = self._deps()
 
     def _close_interrupted_calls(self) -> None:
         """Calls this node still shows in progress died with its previous process."""
@@ -192,9 +253,7 @@ class FaultLineService:
         server.start()
         return server
 
-    async def run(
-        self, stop: asyncio.Event, ready: Callable[[str], object] | None = None
-    ) -> None:
+    async def run(self, stop: asyncio.Event, ready: Callable[[str], object] | None = None) -> None:
         """Serve calls until `stop` is set, then let live calls finish.
 
         `ready` is told (with the line printed) once SIP listens and the
@@ -211,7 +270,7 @@ class FaultLineService:
         await asyncio.to_thread(self._close_interrupted_calls)
         await asyncio.to_thread(self._prepare_outages)
         await asyncio.to_thread(self._warn_if_nobody_on_call)
-        deps = self._deps()
+        self._call_deps = self._deps()
         loop = asyncio.get_running_loop()
 
         def incoming(call: InboundCall) -> None:
@@ -221,7 +280,8 @@ class FaultLineService:
                 )
                 loop.create_task(call.reject_busy())
                 return
-            session = CallSession(call, deps)
+            # Each call keeps the settings in force when it came in (SIGHUP swaps them).
+            session = CallSession(call, self._call_deps)
             if self._stopping:
                 session.shutdown()
             task = loop.create_task(session.run())

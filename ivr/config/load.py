@@ -22,6 +22,7 @@ from ivr.config.model import (
     Config,
     GuardConfig,
     LogFormat,
+    LogLevel,
     MenuConfig,
     PromptConfig,
     RecordingConfig,
@@ -240,6 +241,7 @@ def _config(source: Source) -> Config:
     database_wait = general.get("database_wait_seconds", "30", decimal(0, 600, " seconds"))
     auto_migrate = general.get("auto_migrate", "yes", boolean, show=yes_no)
     log_format = general.get("log_format", "text", one_of(LogFormat), show=str)
+    log_level = general.get("log_level", "info", one_of(LogLevel), show=str)
     metrics_listen = general.get(
         "metrics_listen",
         "127.0.0.1:9460",
@@ -271,6 +273,7 @@ def _config(source: Source) -> Config:
         database_wait_seconds=database_wait,
         auto_migrate=auto_migrate,
         log_format=log_format,
+        log_level=log_level,
         metrics_listen=metrics_listen,
         trunk=trunk,
         prompts=prompts,

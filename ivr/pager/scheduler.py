@@ -104,6 +104,22 @@ class PagingScheduler:
         # Told each page call's result as it ends (node metrics).
         self.on_attempt: Callable[[AttemptResult], None] | None = None
 
+    def reconfigure(
+        self,
+        policy: Policy,
+        speech: TextSpeech,
+        page_settings: PageSettings,
+        lease_seconds: float | None = None,
+    ) -> None:
+        """Settings for the steps started from now on (SIGHUP); a page call ringing keeps its."""
+        self.policy = policy
+        self.speech = speech
+        self.dialer = PageDialer(self.dialer.dialer, speech, page_settings)
+        longest_ring = max(level.ring_seconds for level in policy.levels)
+        self.lease_seconds = (
+            lease_seconds if lease_seconds is not None else longest_ring + LEASE_MARGIN_SECONDS
+        )
+
     async def start(self) -> None:
         moved = await asyncio.to_thread(self._recover)
         if moved:

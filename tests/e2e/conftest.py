@@ -47,6 +47,7 @@ SQLITE_ONLY = (
     "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_sip_answers.py::",
     "tests/e2e/test_node_metrics.py::",
+    "tests/e2e/test_reload.py::",
 )
 # The longest tests (prefixes of node ids), started first so that neither
 # worker is left running one of them alone at the end of the suite.
