@@ -170,7 +170,7 @@ class _Quiet(WSGIRequestHandler):
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _app(metrics: NodeMetrics, health: Callable[[], Health]) -> WsgiApp:
+def wsgi_app(metrics: NodeMetrics, health: Callable[[], Health]) -> WsgiApp:
     exposition = make_wsgi_app(metrics.registry)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -205,7 +205,7 @@ class MetricsServer:
         self._server = make_server(
             host,
             port,
-            _app(metrics, health),
+            wsgi_app(metrics, health),
             server_class=_Server6 if ":" in host else _Server,
             handler_class=_Quiet,
         )
