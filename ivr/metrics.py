@@ -42,13 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Seconds a database commit took: 1 ms to 10 s (a commit waiting out a
-# database that went away is counted once, when it finally commits).
+# Seconds a database writer transaction took, 1 ms to 10 s: only attempts
+# that committed (those that failed while the database was away are not).
 COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 # A call's RTP interarrival jitter as the stack measured it (RFC 3550), in seconds.
 JITTER_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
-# How long /healthz waits for the database to answer before calling it down.
-HEALTH_DB_TIMEOUT = 2.0
 
 
 class NodeMetrics:
@@ -121,7 +119,10 @@ class NodeMetrics:
         # gauge (or custom collector) `faultline_node_emails{status}` fed by it.
 
     def call_finished(self, outcome: Outcome) -> None:
-        self.calls.labels(outcome.value).inc()
+        # A call refused before it was logged (a scanner's) has no outcome:
+        # it shows in the SIP responses only, as in the call log.
+        if outcome is not Outcome.IN_PROGRESS:
+            self.calls.labels(outcome.value).inc()
 
     def response_sent(self, code: int) -> None:
         self.sip_responses.labels(str(code)).inc()
