@@ -82,8 +82,11 @@ def test_sighup_with_a_broken_config_keeps_running_as_before_and_says_why(
     line.wait_for_output(r"configuration NOT reloaded")
     (named,) = line.wait_for_output(r"\[menu\] tries: must be from 1 to 10")
     assert str(line.config_path) in named
-    # Still running, and a good file is taken afterwards.
-    line.config_path.write_text(good.replace("tries = 2", "tries = 3"), encoding="utf-8")
+    # Still running, and a good file is taken afterwards; what it cannot take is named.
+    assert "rtp_timeout = 0" in good
+    changed = good.replace("tries = 2", "tries = 3").replace("rtp_timeout = 0", "rtp_timeout = 9")
+    line.config_path.write_text(changed, encoding="utf-8")
     hang_up(line)
-    line.wait_for_output(r"configuration reloaded, for new calls: \[menu\] tries")
+    line.wait_for_output(r"configuration reloaded, for new calls: \[menu\] tries$")
+    line.wait_for_output(r"\[general\] rtp_timeout changed; it applies only after a restart")
     assert line.stop() == 0
