@@ -608,6 +608,7 @@ class FaultLine(Answerer):
                 # The SIPp callers send no audio but their keys.
                 "rtp_timeout": "0",
                 "max_calls": "240",
+                "metrics_listen": "",
             },
             "prompts": {
                 "catalogue_dir": str(REPO / "prompts"),

@@ -91,11 +91,25 @@ class DbWriter:
         self._probe: asyncio.Task[None] | None = None
         self.availability = Availability()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        # For node metrics: writes queued or in progress, and each commit's seconds.
+        self.pending = 0
+        self.on_commit: Callable[[float], None] | None = None
 
     async def _run_once(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._writer, self.db.transaction, work
-        )
+        self.pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._timed, work
+            )
+        finally:
+            self.pending -= 1
+
+    def _timed(self, work: Callable[[Session], T]) -> T:
+        started = time.perf_counter()
+        result = self.db.transaction(work)
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
+        return result
 
     async def _run(self, work: Callable[[Session], T], what: str = "a write") -> T:
         """Commit `work` (idempotent), waiting a bounded time for a database that is away."""

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.audio.describing import DescriptionBoard
-from ivr.config import Config
+from ivr.config import Config, ConfigError
+from ivr.config import reload as config_reload
 from ivr.db_writer import DbWriter
 from ivr.domain import Priority
 from ivr.flow.call_flow import FlowSettings
 from ivr.mail.sender import EmailSender
+from ivr.metrics import Health, MetricsServer, NodeMetrics
 from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
@@ -86,16 +88,37 @@ class FaultLineService:
             ),
             descriptions=self.descriptions,
         )
-        if config.page_call.lease_seconds is not None:
-            self.pager.lease_seconds = config.page_call.lease_seconds
-        self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
-        self.mailer = (
-            EmailSender(self.db, config.email, config.timezone, self.node, clock)
-            if config.email is not None
-            else None
+        self.pager.reconfigure(
+            config.paging, self.prompts, self.pager.dialer.settings, config.page_call.lease_seconds
         )
+        self.guard = Guard(config.guard, config.listen_port, config.trunk.trusted_networks)
+        self.mailer = self._mailer(config)
         self._sessions: dict[asyncio.Task[None], CallSession] = {}
         self._stopping = False
+        self._listening = False
+        self._call_deps = self._deps()
+        self._reloading = asyncio.Lock()
+        self.metrics = NodeMetrics()
+        self._instrument()
+
+    def _instrument(self) -> None:
+        """Connect the node's metrics to the parts that count (each a hook of one line)."""
+        metrics = self.metrics
+        metrics.calls_in_progress.set_function(lambda: len(self._sessions))
+        metrics.db_queue.set_function(lambda: self.writer.pending)
+        self.writer.on_commit = metrics.commit
+        self.engine.on_media = metrics.media
+        self.pager.on_attempt = lambda result: metrics.page_attempt(result.value)
+        if self.mailer is not None:
+            self.mailer.on_result = metrics.email
+
+    def health(self) -> Health:
+        """Whether this node can take a call: SIP listens and the database answers."""
+        try:
+            self.db.ping()
+        except Exception as exc:
+            return Health(self._listening, False, f"database: {exc}")
+        return Health(self._listening, True, "" if self._listening else "SIP is not listening")
 
     def _fault_committed(self, reference: str, priority: Priority) -> None:
         if self.config.paging.pages(priority.value):
@@ -128,6 +151,82 @@ class FaultLineService:
             scanner_user_agents=self.config.guard.scanner_user_agents,
             prepare_text=self.prompts.prepare_text,
         )
+
+    async def reload(self, load: Callable[[], Config]) -> bool:
+        """Take what can change without dropping a call from a re-read sip.conf (SIGHUP).
+
+        New calls get the new settings; calls in progress keep theirs. A file
+        with a mistake, or prompts that cannot be built, change nothing: the
+        error is logged and the service goes on as it was. Returns whether
+        the new settings are in force.
+        """
+        async with self._reloading:
+            try:
+                new = await asyncio.to_thread(load)
+            except ConfigError as exc:
+                log.error("configuration NOT reloaded, still running as before:\n%s", exc)
+                return False
+            except Exception:
+                log.exception("configuration NOT reloaded, still running as before")
+                return False
+            found = config_reload.changes(self.config, new)
+            # The prompts are read again even when sip.conf did not change:
+            # the catalogue or a recording may have (the cache keeps it quick).
+            prompts = PromptLibrary(new.prompts, new.support)
+            try:
+                summary = await asyncio.to_thread(prompts.build)
+            except PromptError as exc:
+                log.error("configuration NOT reloaded, still running as before: %s", exc)
+                return False
+            log.info("prompts reloaded: %s", summary)
+            mail_before = self.config.email
+            self._apply(config_reload.apply(self.config, new), prompts)
+            if self.config.email != mail_before:
+                await self._restart_mailer()
+            log.info(
+                "configuration reloaded, for new calls: %s",
+                ", ".join(found.reloaded) or "no setting changed",
+            )
+            for name in found.need_restart:
+                log.warning("reload: %s changed; it applies only after a restart", name)
+            for name in found.not_served:
+                log.info("reload: %s changed; `ivr web` reads it when it restarts", name)
+            return True
+
+    def _apply(self, config: Config, prompts: PromptLibrary) -> None:
+        self.config = config
+        self.prompts = prompts
+        self.calendar = config.hours.calendar(config.timezone)
+        # A fault committed from now on is timed and paged by the new rules,
+        # whenever its call began: the rules in force when it is reported.
+        self.writer.calendar = self.calendar
+        self.writer.rules = config.sla
+        self.writer.paging = config.paging
+        self.pager.reconfigure(
+            config.paging,
+            prompts,
+            PageSettings(
+                plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
+            ),
+            config.page_call.lease_seconds,
+        )
+        self._call_deps = self._deps()
+
+    async def _restart_mailer(self) -> None:
+        """Send by the new `[email]`: a message being sent finishes first, the rest wait."""
+        if self.mailer is not None:
+            await self.mailer.stop()
+        self.mailer = self._mailer(self.config)
+        if self.mailer is None:
+            log.warning("e-mail: [email] was removed, so customers are sent no e-mail")
+        else:
+            self.mailer.on_result = self.metrics.email
+            await self.mailer.start()
+
+    def _mailer(self, config: Config) -> EmailSender | None:
+        if config.email is None:
+            return None
+        return EmailSender(self.db, config.email, config.timezone, self.node, self.clock)
 
     def _close_interrupted_calls(self) -> None:
         """Calls this node still shows in progress died with its previous process."""
@@ -162,9 +261,22 @@ class FaultLineService:
             log.info("on call for critical faults: %s", ", ".join(pageable))
 
     def _forget_session(self, task: asyncio.Task[None]) -> None:
-        self._sessions.pop(task, None)
+        session = self._sessions.pop(task, None)
+        if session is not None:
+            self.metrics.call_finished(session.flow.summary.outcome)
         if not task.cancelled() and task.exception() is not None:
             log.error("call session ended with an error", exc_info=task.exception())
+
+    def _serve_metrics(self) -> MetricsServer | None:
+        if self.config.metrics_listen is None:
+            return None
+        host, port = self.config.metrics_listen
+        try:
+            server = MetricsServer(host, port, self.metrics, self.health)
+        except OSError as exc:
+            raise StartupError(f"cannot serve metrics on {host}:{port}: {exc}") from exc
+        server.start()
+        return server
 
     async def run(self, stop: asyncio.Event, ready: Callable[[str], object] | None = None) -> None:
         """Serve calls until `stop` is set, then let live calls finish.
@@ -185,7 +297,7 @@ class FaultLineService:
         await asyncio.to_thread(self._warn_if_nobody_on_call)
         if self.mailer is None:
             log.warning("e-mail: sip.conf has no [email] section, so customers are sent no e-mail")
-        deps = self._deps()
+        self._call_deps = self._deps()
         loop = asyncio.get_running_loop()
 
         def incoming(call: InboundCall) -> None:
@@ -195,22 +307,29 @@ class FaultLineService:
                 )
                 loop.create_task(call.reject_busy())
                 return
-            session = CallSession(call, deps)
+            # Each call keeps the settings in force when it came in (SIGHUP swaps them).
+            session = CallSession(call, self._call_deps)
             if self._stopping:
                 session.shutdown()
             task = loop.create_task(session.run())
             self._sessions[task] = session
             task.add_done_callback(self._forget_session)
 
+        metrics_server = self._serve_metrics()  # /healthz says "not listening" until SIP does
         try:
             await self.engine.start(incoming)
         except Exception as exc:
+            if metrics_server is not None:
+                metrics_server.stop()
             # The engine's errors are the SIP stack's own types, which only
             # ivr.sip may import; any of them here means nothing is listening.
             raise StartupError(
                 f"cannot listen for SIP on {self.config.listen_host}:{self.config.listen_port} "
                 f"(UDP and TCP): {exc}"
             ) from exc
+        self._listening = True
+        if self.engine.trace is not None:
+            self.engine.trace.on_response_sent = self.metrics.response_sent
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
         if self.mailer is not None:
@@ -231,7 +350,10 @@ class FaultLineService:
             await self.pager.stop()
             if self.mailer is not None:
                 await self.mailer.stop()
+            self._listening = False
             await self.engine.close()
+            if metrics_server is not None:
+                metrics_server.stop()
             await asyncio.to_thread(self.guard.remove)
             self.writer.close()
             self.db.dispose()

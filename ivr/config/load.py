@@ -23,6 +23,7 @@ from ivr.config.model import (
     Config,
     GuardConfig,
     LogFormat,
+    LogLevel,
     MenuConfig,
     PromptConfig,
     RecordingConfig,
@@ -57,6 +58,15 @@ def _path(base: Path) -> Callable[[str], Path]:
 def _show_host_port(value: tuple[str, int]) -> str:
     host, port = value
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _optional_host_port(raw: str) -> tuple[str, int] | None:
+    """HOST:PORT, or nothing at all for a listener that is off."""
+    return host_port(raw) if raw.strip() else None
+
+
+def _show_optional_host_port(value: tuple[str, int] | None) -> str:
+    return "" if value is None else _show_host_port(value)
 
 
 def _phone_number(raw: str) -> str:
@@ -232,6 +242,14 @@ def _config(source: Source) -> Config:
     database_wait = general.get("database_wait_seconds", "30", decimal(0, 600, " seconds"))
     auto_migrate = general.get("auto_migrate", "yes", boolean, show=yes_no)
     log_format = general.get("log_format", "text", one_of(LogFormat), show=str)
+    log_level = general.get("log_level", "info", one_of(LogLevel), show=str)
+    metrics_listen = general.get(
+        "metrics_listen",
+        "127.0.0.1:9460",
+        _optional_host_port,
+        show=_show_optional_host_port,
+        keep_empty=True,
+    )
     trunk = _trunk(source.section("trunk"))
     guard = _guard(source.section("guard"))
     prompts = _prompts(source.section("prompts"), base)
@@ -257,6 +275,8 @@ def _config(source: Source) -> Config:
         database_wait_seconds=database_wait,
         auto_migrate=auto_migrate,
         log_format=log_format,
+        log_level=log_level,
+        metrics_listen=metrics_listen,
         trunk=trunk,
         prompts=prompts,
         menu=menu,

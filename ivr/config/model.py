@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -27,6 +28,20 @@ class LogFormat(enum.StrEnum):
 
     TEXT = "text"  # one line of text per record
     JSON = "json"  # one JSON object per line: time, level, logger, message
+
+
+class LogLevel(enum.StrEnum):
+    """The least a log record must be to be written (`ivr serve --log-level` wins)."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def number(self) -> int:
+        """The logging module's number for this level."""
+        return logging.getLevelNamesMapping()[self.value.upper()]
 
 
 @dataclass(frozen=True)
@@ -181,6 +196,9 @@ class Config:
     # starts; with no, it refuses a database behind the code (`ivr db upgrade`).
     auto_migrate: bool = True
     log_format: LogFormat = LogFormat.TEXT
+    log_level: LogLevel = LogLevel.INFO
+    # Where `ivr serve` answers /metrics and /healthz for this node; None: nowhere.
+    metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9460)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
     menu: MenuConfig = field(default_factory=MenuConfig)

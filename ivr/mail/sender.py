@@ -64,6 +64,8 @@ class EmailSender:
         self.lease_seconds = 3 * config.timeout_seconds + 10
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Told each attempt's result (sent, retry, failed): the node's metrics.
+        self.on_result: Callable[[str], None] = lambda result: None
 
     def wake(self) -> None:
         """Look at the outbox now (a fault was just committed by this process)."""
@@ -116,6 +118,7 @@ class EmailSender:
                 with self.db.sessions.begin() as session:
                     mark_sent(session, claimed.id, self.owner, self.clock())
                 log.info("e-mail %d sent (%s)", claimed.id, claimed.message["Subject"])
+                self.on_result("sent")
         finally:
             if smtp is not None:
                 try:
@@ -159,6 +162,7 @@ class EmailSender:
             )
             if row is None:
                 return
+            self.on_result("failed" if row.status == FAILED else "retry")
             if row.status == FAILED:
                 log.error(
                     "e-mail %d (%s) failed after %d attempts, given up: %s "

@@ -101,6 +101,24 @@ class PagingScheduler:
         self._woken = False
         longest_ring = max(level.ring_seconds for level in policy.levels)
         self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
+        # Told each page call's result as it ends (node metrics).
+        self.on_attempt: Callable[[AttemptResult], None] | None = None
+
+    def reconfigure(
+        self,
+        policy: Policy,
+        speech: TextSpeech,
+        page_settings: PageSettings,
+        lease_seconds: float | None = None,
+    ) -> None:
+        """Settings for the steps started from now on (SIGHUP); a page call ringing keeps its."""
+        self.policy = policy
+        self.speech = speech
+        self.dialer = PageDialer(self.dialer.dialer, speech, page_settings)
+        longest_ring = max(level.ring_seconds for level in policy.levels)
+        self.lease_seconds = (
+            lease_seconds if lease_seconds is not None else longest_ring + LEASE_MARGIN_SECONDS
+        )
 
     async def start(self) -> None:
         moved = await asyncio.to_thread(self._recover)
@@ -261,6 +279,8 @@ class PagingScheduler:
         except Exception as exc:
             log.exception("page %d: the call failed", work.page_id)
             result, detail = AttemptResult.FAILED, f"internal error: {exc}"
+        if self.on_attempt is not None:
+            self.on_attempt(result)
         try:
             await asyncio.to_thread(self._record, work, result, status, detail)
         except Exception:

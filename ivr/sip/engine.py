@@ -66,6 +66,17 @@ class EngineSettings:
     password: str = ""
 
 
+@dataclass(frozen=True)
+class CallMedia:
+    """A finished call's RTP, from the stack's closing statistics (node metrics)."""
+
+    sent: int
+    received: int
+    lost_sent: int  # that the far end's RTCP reported lost
+    lost_received: int  # sent to us and never received
+    jitter_seconds: float  # interarrival jitter of what we received (RFC 3550)
+
+
 class _CallAudioSink:
     """Adapts baresip's CallAudio to the player's AudioSink."""
 
@@ -183,6 +194,19 @@ class ActiveCall:
             for listener in list(self._audio_listeners):
                 listener(pcm)
 
+    def media(self) -> CallMedia | None:
+        """The call's RTP once it has closed (None before, or when the stack gave none)."""
+        stats = self._call.final_stats
+        if stats is None:
+            return None
+        return CallMedia(
+            stats.tx_packets,
+            stats.rx_packets,
+            stats.tx_lost,
+            stats.rx_lost,
+            stats.rx_jitter_ms / 1000,
+        )
+
     async def play(self, pcm: bytes) -> None:
         """Play PCM (8 kHz, 16-bit mono); cancel the awaiting task to stop it."""
         await play_pcm(_CallAudioSink(self._call), pcm)
@@ -268,6 +292,8 @@ class SipEngine:
         self._closed_reasons: dict[int, str] = {}
         self._live: set[ActiveCall] = set()
         self._rx_pump: asyncio.Task[None] | None = None
+        # Told each call's RTP as it closes (node metrics).
+        self.on_media: Callable[[CallMedia], None] | None = None
 
     async def start(self, on_incoming: Callable[[InboundCall], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -320,6 +346,9 @@ class SipEngine:
             self._live.discard(call)
             if relay is not None:
                 relay.forget(call.call_id)
+            media = call.media()
+            if media is not None and self.on_media is not None:
+                self.on_media(media)
 
         call.on_closed(closed)
         return call

@@ -59,6 +59,8 @@ from dataclasses import dataclass, field
 _RX_LINE = re.compile(
     r"^RX (?:UDP|TCP|TLS|WS|WSS) (\[[^\]]+\]|[^ :\[\]]+):(\d+) -> (\S+)(?P<rest>.*)$"
 )
+# A response we sent: its trace record's first two lines.
+_TX_RESPONSE = re.compile(r"^TX \S+ \S+ -> \S+[^\n]*\nSIP/2\.0 ([1-6]\d\d)[ \r\n]")
 _TOO_LARGE = re.compile(r"\(\d+ bytes, too large to trace\)")
 # The stack's notice that its log ring overflowed (on the "baresip.native" logger).
 _DROPPED = re.compile(r"native log line\(s\) dropped")
@@ -147,6 +149,12 @@ def parse_record(text: str) -> Received | Untraceable | None:
         if header:
             headers.append((header.group(1), header.group(2)))
     return Received(host, lines[0].strip(), tuple(headers), body if separator else "")
+
+
+def sent_status(text: str) -> int | None:
+    """The status code of a response we sent, from its trace record (None for anything else)."""
+    match = _TX_RESPONSE.match(text)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -241,6 +249,8 @@ class SipTrace(logging.Handler):
         self._digit_listeners: dict[str, Callable[[str], None]] = {}
         # When records went missing, and from which host (None: unknown).
         self._gaps: list[tuple[float, str | None]] = []
+        # Told each response the stack sent, by status code (node metrics); on the log thread.
+        self.on_response_sent: Callable[[int], None] | None = None
 
     # -- the log thread ----------------------------------------------------
 
@@ -254,6 +264,11 @@ class SipTrace(logging.Handler):
         text = record.getMessage()
         if record.levelno >= logging.WARNING and _DROPPED.search(text):
             self._gap(None)
+            return
+        if text.startswith("TX "):
+            status = sent_status(text)
+            if status is not None and self.on_response_sent is not None:
+                self.on_response_sent(status)
             return
         parsed = parse_record(text)
         if isinstance(parsed, Untraceable):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ivr.store.customers import count_lockouts
-from ivr.store.models import CallRecord, Fault, Page, PageAttempt
+from ivr.store.models import CallRecord, Fault, OutboxMessage, Page, PageAttempt
 
 
 def ping(session: Session) -> None:
@@ -30,6 +30,7 @@ class Counts:
     # (priority, reported_at, acknowledged_at) of every acknowledged fault
     acknowledged: list[tuple[str, datetime, datetime]]
     pin_lockouts: int = 0  # times an account was locked after too many wrong PINs
+    emails_by_status: dict[str, int] | None = None  # the outbox: pending, sent, failed
 
 
 def read_counts(session: Session) -> Counts:
@@ -47,6 +48,11 @@ def read_counts(session: Session) -> Counts:
         ).all()
     )
     pages = dict(session.execute(select(Page.status, func.count()).group_by(Page.status)).all())
+    emails = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
     acknowledged = [
         (priority, reported_at, acknowledged_at)
         for priority, reported_at, acknowledged_at in session.execute(
@@ -63,4 +69,5 @@ def read_counts(session: Session) -> Counts:
         pages_by_status={str(k): int(v) for k, v in pages.items()},
         acknowledged=acknowledged,
         pin_lockouts=count_lockouts(session),
+        emails_by_status={str(k): int(v) for k, v in emails.items()},
     )

@@ -56,6 +56,8 @@ SQLITE_ONLY = (
     "tests/e2e/test_caller_trust.py::test_a_spoofed_pai",
     "tests/e2e/test_caller_trust.py::test_the_same_pai",
     "tests/e2e/test_caller_trust.py::test_untrusted_sources",
+    "tests/e2e/test_node_metrics.py::",
+    "tests/e2e/test_reload.py::",
 )
 # The longest tests (prefixes of node ids), longest first as measured with
 # --durations, started first so that no worker is left running one of them
@@ -281,6 +283,8 @@ def write_config(
             "database": database or f"sqlite:///{workdir}/faultline.db",
             "data_dir": str(workdir / "data"),
             "rtp_timeout": "0",
+            # Off unless a test asks (test_node_metrics.py): a port each.
+            "metrics_listen": "",
         },
         "prompts": {
             "catalogue_dir": str(SHORT_PROMPTS),

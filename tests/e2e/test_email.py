@@ -161,10 +161,13 @@ def test_a_message_the_server_keeps_refusing_is_marked_failed_and_logged(
         )  # fmt: skip
         clock = [now]
         sender = EmailSender(db, config, ZoneInfo("Europe/London"), "node", lambda: clock[0])
+        results: list[str] = []
+        sender.on_result = results.append  # what the node's faultline_node_emails counts
         with caplog.at_level(logging.WARNING, logger="ivr.mail.sender"):
             assert sender.send_due() == now + timedelta(seconds=60)
             clock[0] = now + timedelta(seconds=60)
             assert sender.send_due() is None
+        assert results == ["retry", "failed"]
         with db.sessions() as session:
             (row,) = list_messages(session)
             assert (row.status, row.attempts) == ("failed", 2)

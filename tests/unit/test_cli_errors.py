@@ -111,6 +111,7 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path, taken_tcp_po
         tmp_path,
         f"listen = 127.0.0.1:{taken_tcp_port}\n"
         f"data_dir = {tmp_path / 'data'}\n"
+        "metrics_listen =\n"
         f"[prompts]\ncatalogue_dir = {SHORT_PROMPTS}\ncache_dir = {tmp_path / 'cache'}\n"
         f"recorded_dir = {tmp_path / 'recorded'}\n"
         "[guard]\nenabled = no\n",

@@ -137,6 +137,10 @@ def test_a_sqlite_file_in_the_data_directory_may_come_first(tmp_path: Path) -> N
     [
         ("[general]\nlisten = 127.0.0.1:99999", "[general] listen: must be from 1 to 65535"),
         ("[general]\nrtp_timeout = -5", "[general] rtp_timeout: must be from 0 to 3600 seconds"),
+        (
+            "[general]\nlog_level = loud",
+            "[general] log_level: expected debug or info or warning or error, got 'loud'",
+        ),
         ("[prompts]\nvolume = 1.5", "[prompts] volume: must be from 0 to 1, got 1.5"),
         ("[prompts]\nrate = 9000", "[prompts] rate: must be from 80 to 450 words a minute"),
         ("[menu]\nfirst_digit_timeout = nan", "[menu] first_digit_timeout: must be from 1 to"),

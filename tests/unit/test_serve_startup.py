@@ -37,6 +37,7 @@ def write_config(tmp_path: Path, catalogue: Path = SHORT) -> Path:
         f"listen = 127.0.0.1:{free_port()}\n"
         f"database = sqlite:///{tmp_path}/faultline.db\n"
         f"data_dir = {tmp_path / 'data'}\n"
+        "metrics_listen =\n"
         "[prompts]\n"
         f"catalogue_dir = {catalogue}\n"
         f"cache_dir = {tmp_path / 'cache'}\n"

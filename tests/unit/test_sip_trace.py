@@ -21,6 +21,7 @@ from ivr.sip.trace import (
     Untraceable,
     info_digit,
     parse_record,
+    sent_status,
 )
 
 DATA = Path(__file__).parent.parent / "data" / "sip"
@@ -71,6 +72,11 @@ def test_compact_headers_and_an_ipv6_source() -> None:
 
 def test_our_own_messages_are_not_read() -> None:
     assert parse_record(read("trace_tx_response.txt")) is None
+
+
+def test_a_response_we_sent_is_counted_by_its_status() -> None:
+    assert sent_status(read("trace_tx_response.txt")) == 180
+    assert sent_status(read("trace_rx_invite.txt")) is None
 
 
 def test_a_message_too_large_to_trace_shows_only_its_source() -> None:

@@ -122,7 +122,7 @@ def test_ivr_serve_says_ready_once_sip_listens_and_stopping_on_sigterm(
     conf = tmp_path / "sip.conf"
     conf.write_text(
         f"[general]\nlisten = 127.0.0.1:{port}\ndatabase = sqlite:///{tmp_path}/f.db\n"
-        f"data_dir = {tmp_path / 'data'}\n[prompts]\ncatalogue_dir = {SHORT}\n"
+        f"data_dir = {tmp_path / 'data'}\nmetrics_listen =\n[prompts]\ncatalogue_dir = {SHORT}\n"
         f"cache_dir = {tmp_path / 'cache'}\nrecorded_dir = {tmp_path / 'recorded'}\n"
         "[guard]\nenabled = no\n",
         encoding="utf-8",

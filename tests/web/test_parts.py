@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ivr.admin.web.auth import (
     csrf_ok,
@@ -16,7 +17,7 @@ from ivr.admin.web.auth import (
     start_session,
 )
 from ivr.admin.web.charts import Series, grouped_stacked, nice_ceiling
-from ivr.admin.web.metrics import Family, Sample, histogram, render
+from ivr.admin.web.metrics import Snapshot, exposition, registry
 from ivr.admin.web.reports import (
     countdown,
     day_bounds,
@@ -28,6 +29,7 @@ from ivr.domain import Priority
 from ivr.faults.clock import FaultTimes, StageOutcome, sla_verdict
 from ivr.store.admins import hash_password, verify_password
 from ivr.store.call_log import Cursor
+from ivr.store.monitoring import Counts
 
 LONDON = ZoneInfo("Europe/London")
 T = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -231,23 +233,35 @@ def test_cursor_round_trips_to_the_microsecond() -> None:
 # ---- metrics text ---------------------------------------------------------------------------
 
 
-def test_metrics_text_escapes_label_values() -> None:
-    family = Family(
-        "m", "gauge", "Help with a \\ and\nnewline.", (Sample("", (("l", 'a"b\\c\nd'),), 1.5),)
-    )
-    assert render([family]) == (
-        '# HELP m Help with a \\\\ and\\nnewline.\n# TYPE m gauge\nm{l="a\\"b\\\\c\\nd"} 1.5\n'
-    )
+def scrape(counts: Counts) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    snapshot = Snapshot(counts, datetime(2026, 12, 1, tzinfo=UTC), pageable=1)
+    text = exposition(registry(lambda: snapshot))
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_label_values_survive_any_text() -> None:
+    odd = 'a"b\\c\nd'
+    counts = Counts({odd: 2}, [], {}, {}, [])
+    assert scrape(counts)[("faultline_calls_total", (("outcome", odd),))] == 2
 
 
 def test_histogram_buckets_are_cumulative() -> None:
-    family = histogram("h", "x", {"p": [10, 100, 1000]}, "priority", (60, 600))
-    text = render([family])
-    assert 'h_bucket{priority="p",le="60"} 1' in text
-    assert 'h_bucket{priority="p",le="600"} 2' in text
-    assert 'h_bucket{priority="p",le="+Inf"} 3' in text
-    assert 'h_sum{priority="p"} 1110' in text
-    assert 'h_count{priority="p"} 3' in text
+    reported = datetime(2026, 12, 1, tzinfo=UTC)
+    acknowledged = [
+        ("high", reported, reported + timedelta(seconds=seconds)) for seconds in (10, 100, 1000)
+    ]
+    samples = scrape(Counts({}, [], {}, {}, acknowledged))
+    name = "faultline_fault_time_to_acknowledge_seconds"
+    high = ("priority", "high")
+    assert samples[(f"{name}_bucket", (("le", "60"), high))] == 1
+    assert samples[(f"{name}_bucket", (("le", "300"), high))] == 2
+    assert samples[(f"{name}_bucket", (("le", "+Inf"), high))] == 3
+    assert samples[(f"{name}_sum", (high,))] == 1110
+    assert samples[(f"{name}_count", (high,))] == 3
 
 
 # ---- [web] in sip.conf -------------------------------------------------------------------

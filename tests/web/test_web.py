@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from httpx import Response
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -634,52 +635,65 @@ def test_dashboard_shows_e_mails_that_failed(admin: TestClient, db: Database) ->
     html = admin.get("/").text
     assert "1 e-mail could not be sent" in html
     assert "oncall@example.com" in html and "ConnectionRefusedError" in html
+    with db.sessions.begin() as session:
+        queue_message(session, ["noc@example.com"], "still pending", "b", NOW)
+    _typed, values = scraped(admin)
+    assert values[("faultline_emails", (("status", "failed"),))] == 1
+    assert values[("faultline_emails", (("status", "pending"),))] == 1
+    assert values[("faultline_emails", (("status", "sent"),))] == 0
 
 
 # ---- metrics -------------------------------------------------------------------------
 
 
-SAMPLE = re.compile(
-    r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
-    r'(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? -?[0-9.e+Inf]+$'
-)
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scraped(client: TestClient) -> tuple[dict[str, str], Samples]:
+    """The families' types by name, and every sample by (name, labels), as Prometheus reads them."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    found = list(text_string_to_metric_families(response.text))
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in found
+        for sample in family.samples
+    }
+    return {family.name: family.type for family in found}, samples
+
+
+def gauge(client: TestClient, name: str) -> float:
+    return scraped(client)[1][(name, ())]
 
 
 def test_metrics_are_prometheus_text(client: TestClient, db: Database) -> None:
-    response = client.get("/metrics")
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    lines = response.text.splitlines()
-    typed = {}
-    for line in lines:
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            typed[name] = kind
-        elif not line.startswith("# HELP "):
-            assert SAMPLE.match(line), line
-    assert typed["faultline_calls_total"] == "counter"
-    assert typed["faultline_faults_total"] == "counter"
-    assert typed["faultline_page_attempts_total"] == "counter"
+    typed, values = scraped(client)
+    assert typed["faultline_calls"] == "counter"
+    assert typed["faultline_faults"] == "counter"
+    assert typed["faultline_page_attempts"] == "counter"
     assert typed["faultline_fault_time_to_acknowledge_seconds"] == "histogram"
-    values = {
-        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-        for line in lines
-        if not line.startswith("#")
-    }
     with db.sessions() as session:
         rejected = session.scalars(
             select(CallRecord.id).where(CallRecord.outcome == "rejected")
         ).all()
-    assert values['faultline_calls_total{outcome="rejected"}'] == len(rejected)
-    assert values['faultline_faults_unresolved{priority="critical",status="page_failed"}'] == 1
-    assert values['faultline_page_attempts_total{result="busy"}'] > 0
+    assert values[("faultline_calls_total", (("outcome", "rejected"),))] == len(rejected)
+    unresolved = (
+        "faultline_faults_unresolved",
+        (("priority", "critical"), ("status", "page_failed")),
+    )
+    assert values[unresolved] == 1
+    assert values[("faultline_page_attempts_total", (("result", "busy"),))] > 0
+    histogram = "faultline_fault_time_to_acknowledge_seconds"
     buckets = [
         v
-        for k, v in values.items()
-        if k.startswith('faultline_fault_time_to_acknowledge_seconds_bucket{priority="critical"')
+        for (name, labels), v in values.items()
+        if name == f"{histogram}_bucket" and ("priority", "critical") in labels
     ]
     assert buckets == sorted(buckets)
-    count = values['faultline_fault_time_to_acknowledge_seconds_count{priority="critical"}']
+    count = values[(f"{histogram}_count", (("priority", "critical"),))]
     assert buckets[-1] == count > 0
+    assert values[("faultline_database_up", ())] == 1
 
 
 def test_metrics_can_be_switched_off(config: Config, db: Database, seeded: Seeded) -> None:
@@ -698,13 +712,13 @@ def test_every_call_outcome_has_a_chart_series() -> None:
 def test_nobody_on_call_is_a_red_banner_and_a_zero_gauge(admin: TestClient, db: Database) -> None:
     """A critical fault reported now would page nobody: the dashboard says so loudly."""
     assert "Nobody is on call for critical faults" not in admin.get("/").text
-    assert "faultline_oncall_engineers 2" in admin.get("/metrics").text
+    assert gauge(admin, "faultline_oncall_engineers") == 2
     with db.sessions.begin() as session:
         for engineer in session.scalars(select(Engineer)):
             engineer.active = False
     page = admin.get("/").text
     assert "Nobody is on call for critical faults right now" in page
-    assert "faultline_oncall_engineers 0" in admin.get("/metrics").text
+    assert gauge(admin, "faultline_oncall_engineers") == 0
 
 
 # ---- customers ---------------------------------------------------------------------------
@@ -727,15 +741,14 @@ def test_customers_page_lists_accounts_handsets_open_faults_and_lock_outs(
     assert "locked until" in page
     assert "/faults/" + OPEN_REF in page  # its open fault is linked
     assert admin.get("/customers?q=" + account).text.count("<tr") == 2  # head + one row
-    assert "faultline_pin_lockouts_total 1" in admin.get("/metrics").text
+    assert gauge(admin, "faultline_pin_lockouts_total") == 1
 
 
 def test_metrics_say_the_database_is_away_rather_than_fail(
     config: Config, db: Database, seeded: Seeded, tmp_path: Path
 ) -> None:
-    assert "faultline_database_up 1" in TestClient(create_app(config, db)).get("/metrics").text
+    assert gauge(TestClient(create_app(config, db)), "faultline_database_up") == 1
     away = Database(f"sqlite:///{tmp_path}/away.db")  # no schema: every read fails
-    response = TestClient(create_app(config, away)).get("/metrics")
-    assert response.status_code == 200
-    assert "faultline_database_up 0" in response.text
+    types, samples = scraped(TestClient(create_app(config, away)))
+    assert samples == {("faultline_database_up", ()): 0}
     away.dispose()

@@ -27,18 +27,16 @@ def _health(site: Site) -> tuple[bool, str]:
     return True, "ok"
 
 
-def _metrics_text(site: Site) -> str:
-    """Every family, with faultline_database_up 1; or, when the database cannot be
-    read, that gauge alone at 0: an alert rule needs the outage as a number, not a 500."""
+def _snapshot(site: Site) -> prometheus.Snapshot | None:
+    """The cluster's counts now; None when the database cannot be read (/metrics says so)."""
     now = site.now()
     try:
         with site.database.sessions() as session:
             pageable = len(pageable_now(session, site.config.paging, now))
-            families = prometheus.collect(read_counts(session), now, pageable)
+            return prometheus.Snapshot(read_counts(session), now, pageable)
     except Exception:  # noqa: BLE001  (whatever the driver raises, the database is away)
         log.warning("/metrics: the database cannot be read", exc_info=True)
-        return prometheus.render([prometheus.database_up(False)])
-    return prometheus.render([*families, prometheus.database_up(True)])
+        return None
 
 
 def routes(site: Site) -> list[Route]:
@@ -49,8 +47,10 @@ def routes(site: Site) -> list[Route]:
             status_code=200 if healthy else 503,
         )
 
+    registry = prometheus.registry(lambda: _snapshot(site))
+
     async def metrics(request: Request) -> StarletteResponse:
-        body = await run_in_threadpool(_metrics_text, site)
+        body = await run_in_threadpool(prometheus.exposition, registry)
         return PlainTextResponse(body, media_type=prometheus.CONTENT_TYPE)
 
     out = [Route("/healthz", healthz, methods=["GET"])]
