@@ -84,6 +84,7 @@ class FaultLineService:
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
             descriptions=self.descriptions,
+            callback=config.page_call.callback,
         )
         if config.page_call.lease_seconds is not None:
             self.pager.lease_seconds = config.page_call.lease_seconds
