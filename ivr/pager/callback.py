@@ -90,6 +90,16 @@ class CustomerCallback:
         self._task = asyncio.get_running_loop().create_task(work)
 
     async def _call(self, inject: Callable[[Event], None]) -> None:
+        try:
+            await self._dial_and_greet(inject)
+        except Exception:
+            # The engineer is told, not left listening to ringing forever.
+            log.exception("callback to %s failed", self.uri)
+            if self._customer is not None:
+                await self._customer.hangup()
+            inject(CustomerNotReached("failed"))
+
+    async def _dial_and_greet(self, inject: Callable[[Event], None]) -> None:
         await self.record.dialling()
         dialled = await self._dial(self.uri, self.ring_seconds)
         call = dialled.call
@@ -107,7 +117,9 @@ class CustomerCallback:
         greeting = (Prompt("callback_about"), Digits(self.reference), Prompt("callback_connecting"))
         await _play_unless_closed(call, self.speech.audio(greeting))
         if call.closed or self._engineer_gone:
-            await self.record.ended(CUSTOMER_LEFT, call.call_id)
+            await call.hangup()
+            left = ABANDONED if self._engineer_gone else CUSTOMER_LEFT
+            await self.record.ended(left, call.call_id)
             inject(CustomerLeft())
             return
         inject(CustomerAnswered())
@@ -119,9 +131,9 @@ class CustomerCallback:
             return
         try:
             await Bridge(engineer, customer).run()
-        finally:
             await self.record.ended(JOINED, customer.call_id)
-        inject(CustomerLeft())
+        finally:
+            inject(CustomerLeft())
 
     async def close(self) -> None:
         """The engineer's call is over: finish what is under way, leaving no call up.

@@ -402,7 +402,6 @@ class _CallbackRecord:
     async def dialling(self) -> None:
         s, work = self.scheduler, self.work
         if work.attempt_id not in s._recorded:
-            s._recorded.add(work.attempt_id)
             await asyncio.to_thread(
                 s._record,
                 work,
@@ -410,6 +409,7 @@ class _CallbackRecord:
                 200,
                 "keys 15 (called the customer back)",
             )
+            s._recorded.add(work.attempt_id)
         reference = work.faults[0].reference
 
         def write() -> int:
