@@ -1073,6 +1073,194 @@ def page_latency(kind: str) -> Latency:
     return result
 
 
+# ---- bridge: an engineer's callback joined to the customer ---------------------------------
+
+BRIDGE_SCENARIO = REPO / "tests" / "e2e" / "scenarios" / "engineer_calls_back.xml"
+MARKER_LEAD_S = 14  # silence first: the callback is rung, greeted and joined meanwhile
+MARKER_BURSTS = 18  # then this many bursts, one a second
+MARKER_HZ = 1000
+MARKER_TONE_S = 0.3
+ONSET_QUIET_PACKETS = 5  # a burst starts after this many quiet packets
+MAX_DELAY_S = 0.5  # an onset heard later than this after one sent is not its echo
+
+
+@dataclass
+class BridgeAudio:
+    kind: str  # "bridge" (through the fault line) or "direct" (SIPp to SIPp)
+    gaps: RtpStats = field(default_factory=RtpStats)
+    delays_ms: list[float] = field(default_factory=list)
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        delays = self.delays_ms
+        return [
+            self.kind,
+            fmt(self.gaps.p50_ms, 1, " ms"),
+            fmt(self.gaps.p99_ms, 1, " ms"),
+            fmt(self.gaps.max_ms, 1, " ms"),
+            f"{len(delays)}/{MARKER_BURSTS}",
+            fmt(statistics.median(delays) if delays else float("nan"), 1, " ms"),
+            fmt(max(delays) if delays else float("nan"), 1, " ms"),
+            self.note,
+        ]
+
+
+def _ulaw_energy(payload: bytes) -> float:
+    """Mean square of a PCMU payload, linear, full scale 1."""
+    total = 0.0
+    for byte in payload:
+        u = ~byte & 0xFF
+        magnitude = ((((u & 0x0F) << 3) + 0x84) << ((u >> 4) & 0x07)) - 0x84
+        total += (magnitude / 32768.0) ** 2
+    return total / max(1, len(payload))
+
+
+def _onsets(packets: list[tuple[float, bytes]]) -> list[float]:
+    """Times of the first loud packet after a quiet run: where each burst begins."""
+    onsets, quiet = [], 0
+    for at, payload in packets:
+        if _ulaw_energy(payload) > 1e-3:
+            if quiet >= ONSET_QUIET_PACKETS:
+                onsets.append(at)
+            quiet = 0
+        else:
+            quiet += 1
+    return onsets
+
+
+def _stream(
+    path: Path, *, source: int | None = None, to: int | None = None
+) -> list[tuple[float, bytes]]:
+    found = []
+    for at, src, dst, payload in udp_packets(path):
+        if len(payload) < 12 or payload[0] >> 6 != 2 or payload[1] & 0x7F != 0:
+            continue  # PCMU only (not RTCP, not telephone-event)
+        if (source is None or src == source) and (to is None or dst == to):
+            found.append((at, payload[12 + 4 * (payload[0] & 15) :]))
+    return found
+
+
+def marker_delays(path: Path, sender: int, receiver: int) -> tuple[list[float], float]:
+    """Each burst's one-way delay (ms) from `sender`'s media port to `receiver`'s, and when
+    the first burst arrived (so that gaps are counted while the audio is joined)."""
+    sent = _onsets(_stream(path, source=sender))
+    heard = _onsets(_stream(path, to=receiver))
+    delays = []
+    for at in heard:
+        before = [s for s in sent if s <= at]
+        if before and at - before[-1] <= MAX_DELAY_S:
+            delays.append((at - before[-1]) * 1000)
+    return delays, heard[0] if heard else float("nan")
+
+
+def _joined_gaps(path: Path, receiver: int, since: float) -> RtpStats:
+    stamps = [at for at, _payload in _stream(path, to=receiver) if at >= since]
+    gaps = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+    stats = RtpStats(streams=1, packets=len(stamps), gaps=len(gaps))
+    if gaps:
+        stats.p50_ms = percentile(gaps, 0.50)
+        stats.p99_ms = percentile(gaps, 0.99)
+        stats.max_ms = max(gaps)
+    return stats
+
+
+def write_marker(path: Path) -> None:
+    """Silence, then MARKER_BURSTS tone bursts a second apart, as raw mu-law for SIPp."""
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", str(path),
+         "synth", str(MARKER_TONE_S), "sine", str(MARKER_HZ), "vol", "0.3",
+         "pad", "0", str(1 - MARKER_TONE_S), "repeat", str(MARKER_BURSTS - 1),
+         "pad", str(MARKER_LEAD_S), "0"],
+        check=True,
+    )  # fmt: skip
+
+
+def _customer(workdir: Path, port: int, media_port: int) -> subprocess.Popen[bytes]:
+    return PROCESSES.start(
+        ["sipp", "-sf", str(BENCH / "customer_marker.xml"), "-i", "127.0.0.1",
+         "-p", str(port), "-mp", str(media_port), "-m", "1", "-nostdin",
+         "-timeout", "120s", "-trace_err", "-error_file", str(workdir / "customer-errors.log")],
+        workdir / "customer.log",
+        cwd=workdir,
+    )  # fmt: skip
+
+
+def bridge_audio() -> list[BridgeAudio]:
+    """The callback's bridge beside a direct SIPp-to-SIPp call, both timed from one capture.
+
+    The customer (SIPp) streams silence then tone bursts; dumpcap sees each
+    burst leave the customer's media port and arrive at the engineer's (or,
+    direct, at the caller's). The delay is from onset to onset; the gaps are
+    those between packets arriving once the calls are joined.
+    """
+    results = []
+    for kind in ("bridge", "direct"):
+        workdir = WORK / "bridge" / kind
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        write_marker(workdir / "marker.ul")
+        shutil.copy(workdir / "marker.ul", workdir / "engineer_talk.ul")  # the engineer's words
+        result = BridgeAudio(kind)
+        customer_port, customer_media = free_port(), free_port()
+        listener_media = free_port()
+        processes: list[subprocess.Popen[bytes]] = []
+        line: FaultLine | None = None
+        try:
+            capture = workdir / "rtp.pcap"
+            bpf = f"udp port {customer_media} or udp port {listener_media}"
+            with Capture(capture, bpf):
+                customer = _customer(workdir, customer_port, customer_media)
+                processes.append(customer)
+                if kind == "bridge":
+                    engineer_port = free_port()
+                    processes.append(PROCESSES.start(
+                        ["sipp", "-sf", str(BRIDGE_SCENARIO), "-i", "127.0.0.1",
+                         "-p", str(engineer_port), "-mp", str(listener_media), "-m", "1",
+                         "-nostdin", "-timeout", "120s"],
+                        workdir / "engineer.log", cwd=workdir,
+                    ))  # fmt: skip
+                    line = FaultLine(workdir)
+                    line.start(
+                        paging={"levels": "oncall:30:1:0:0", "repeats": "1",
+                                "priorities": "critical", "callback": "yes"},
+                        engineer=f"sip:engineer@127.0.0.1:{engineer_port}",
+                    )  # fmt: skip
+                    line.ivr("handsets", "set", handset(0), "--contact",
+                             f"sip:customer@127.0.0.1:{customer_port}")  # fmt: skip
+                    run_sipp_caller(
+                        workdir, BENCH / "caller_report.xml", line.port, calls=1, rate=1,
+                        limit=1, hold_ms=0, priority="3", caller_port=free_port(),
+                        media_port=free_port(), timeout=60,
+                    )  # fmt: skip
+                else:
+                    processes.append(PROCESSES.start(
+                        ["sipp", "-sf", str(BENCH / "direct_caller.xml"), "-i", "127.0.0.1",
+                         "-mp", str(listener_media), "-m", "1", "-nostdin", "-timeout", "120s",
+                         f"127.0.0.1:{customer_port}"],
+                        workdir / "caller.log", cwd=workdir,
+                    ))  # fmt: skip
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    customer.wait(timeout=90)
+            result.delays_ms, joined = marker_delays(capture, customer_media, listener_media)
+            result.gaps = _joined_gaps(capture, listener_media, joined)
+            if len(result.delays_ms) < MARKER_BURSTS // 2:
+                result.note = f"only {len(result.delays_ms)} bursts heard"
+        except Exception as exc:
+            result.note = f"{type(exc).__name__}: {exc}"
+        finally:
+            if line is not None:
+                line.stop()
+            for process in processes:
+                PROCESSES.stop(process)
+        log(
+            f"bridge audio {kind}: gap p99 {result.gaps.p99_ms:.1f} ms, delay median "
+            f"{statistics.median(result.delays_ms) if result.delays_ms else float('nan'):.1f} ms "
+            f"over {len(result.delays_ms)} bursts {result.note}"
+        )
+        results.append(result)
+    return results
+
+
 # ---- admin: the call log over a million calls ------------------------------------------------
 
 OUTCOMES = ("reported", "reported", "reported", "abandoned", "rejected", "no_choice")
@@ -1462,6 +1650,7 @@ class Report:
     answer: dict[str, Latency] = field(default_factory=dict)
     page: dict[str, Latency] = field(default_factory=dict)
     admin: list[AdminResult] = field(default_factory=list)
+    bridge: list[BridgeAudio] = field(default_factory=list)
     profile: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     profile_note: str = ""
     loads: list[str] = field(default_factory=list)
@@ -1676,6 +1865,22 @@ class Report:
             self.steps_markdown(),
             "",
         ]
+        if self.bridge:
+            lines += [
+                "## Bridge audio (an engineer's callback joined to the customer)",
+                "",
+                "The customer (SIPp) streams silence, then tone bursts a second apart; dumpcap "
+                "times each burst's first packet leaving the customer and arriving at the "
+                "engineer (through the fault line's 20 ms relay) or, beside it, at a SIPp "
+                "caller calling the customer directly. Gaps are between packets arriving "
+                "once the first burst is heard.",
+                "",
+                "| call | gap p50 | gap p99 | gap max | bursts heard | delay median "
+                "| delay max | note |",
+                "|---|---|---|---|---|---|---|---|",
+                *("| " + " | ".join(row.cells()) + " |" for row in self.bridge),
+                "",
+            ]
         if self.profile or self.profile_note:
             lines += ["## Profile of the fault line (py-spy)", "", self.profile_note, ""]
             for title, key in (
@@ -1730,7 +1935,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        default="capacity,answer,page,admin,profile",
+        default="capacity,answer,page,bridge,admin,profile",
         help="comma-separated parts to run (default: all)",
     )
     parser.add_argument("--kinds", default=",".join(KINDS), help="answerers to run")
@@ -1760,6 +1965,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "page" in parts:
             for kind in kinds:
                 report.page[kind] = page_latency(kind)
+            report.loads.append(loadavg())
+        if "bridge" in parts:
+            report.bridge = bridge_audio()
             report.loads.append(loadavg())
         if "admin" in parts:
             report.admin = admin()

@@ -87,6 +87,7 @@ class FaultLineService:
                 plays=config.page_call.message_plays, key_timeout=config.page_call.key_timeout
             ),
             descriptions=self.descriptions,
+            callback=config.page_call.callback,
         )
         self.pager.reconfigure(
             config.paging, self.prompts, self.pager.dialer.settings, config.page_call.lease_seconds

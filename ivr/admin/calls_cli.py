@@ -121,8 +121,10 @@ def export(
     duration, billsec, disposition, uniqueid), so billing and reporting
     tools that read Asterisk's Master.csv read these too; then ours
     (verified, customer, digits, fault_reference, outcome, sip_call_id,
-    node). Times are local to [general] timezone. Calls are streamed, so a
-    year of them needs little memory.
+    node), then Asterisk's dcontext and lastapp. An engineer's callback to a
+    customer is a row of its own (dcontext `callback`). Times are local to
+    [general] timezone. Calls are streamed, so a year of them needs little
+    memory.
     """
     filters = _filters(app, since, until, cli, outcome, priority)
     writer = csv.writer(output, lineterminator="\n")

@@ -3,7 +3,13 @@ reporting tools read our call log without a converter.
 
 The leading columns are Asterisk's (cdr_csv / cdr_adaptive_odbc names and
 meanings): src, dst, start, answer, end, duration, billsec, disposition,
-uniqueid. Ours follow. Times are local wall-clock "YYYY-MM-DD HH:MM:SS" as
+uniqueid. Ours follow, then two more of Asterisk's, last so that tools
+reading the columns by position are undisturbed: dcontext (`fault-line` for a
+call to the line, `callback` for an engineer's call back to a customer) and
+lastapp (what carried the call: `IVR` for the line's own menus, `Dial` for
+a callback, which dials the customer and joins them to the engineer, as
+Asterisk's Dial does). A callback is outbound: src is the line's public
+number and dst the customer's. Times are local wall-clock "YYYY-MM-DD HH:MM:SS" as
 Asterisk writes them, in the zone sip.conf names. Pure: it reads the
 attributes of a call row, whatever loaded it.
 """
@@ -35,7 +41,9 @@ OUR_COLUMNS = (
     "sip_call_id",
     "node",
 )
-COLUMNS = ASTERISK_COLUMNS + OUR_COLUMNS
+LATER_ASTERISK_COLUMNS = ("dcontext", "lastapp")
+COLUMNS = ASTERISK_COLUMNS + OUR_COLUMNS + LATER_ASTERISK_COLUMNS
+CALLBACK = "callback"
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +65,7 @@ class CallRow(Protocol):
     fault_reference: str | None
     sip_call_id: str
     node: str | None
+    kind: str
 
 
 def disposition(call: CallRow) -> str:
@@ -64,8 +73,10 @@ def disposition(call: CallRow) -> str:
     it takes, so a call never answered either failed or was given up on."""
     if call.answered_at is not None:
         return "ANSWERED"
-    if call.outcome == "failed":
+    if call.outcome in ("failed", "rejected"):
         return "FAILED"
+    if call.outcome == "busy":  # a callback the customer's phone refused as busy
+        return "BUSY"
     return "NO ANSWER"
 
 
@@ -90,11 +101,13 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-def cdr_row(call: CallRow, dst: str, tz: ZoneInfo) -> list[str]:
+def cdr_row(call: CallRow, public_number: str, tz: ZoneInfo) -> list[str]:
     """One record, in COLUMNS order, every cell spreadsheet-safe."""
     billsec = _seconds(call.answered_at, call.ended_at) if call.answered_at is not None else "0"
+    callback = call.kind == CALLBACK
+    src, dst = (public_number, call.cli or "") if callback else (call.cli or "", public_number)
     cells = [
-        call.cli or "",
+        src,
         dst,
         _local(call.started_at, tz),
         _local(call.answered_at, tz),
@@ -111,5 +124,7 @@ def cdr_row(call: CallRow, dst: str, tz: ZoneInfo) -> list[str]:
         call.outcome,
         call.sip_call_id,
         call.node or "",
+        CALLBACK if callback else "fault-line",
+        "Dial" if callback else "IVR",
     ]
     return [spreadsheet_safe(cell) for cell in cells]

@@ -26,6 +26,12 @@ from ivr.store.handsets import (
     list_handsets,
     parse_handset_csv,
     remove_handset,
+    set_contact,
+)
+
+_CONTACT_HELP = (
+    "Where an engineer's callback rings it: a sip: URI, or a number dialled through the "
+    "trunk. Without one, the handset's own number is dialled through the trunk."
 )
 
 
@@ -50,9 +56,10 @@ def handsets() -> None:
     help="The customer it belongs to: a 6-digit account number, or a name (at most "
     f"{CUSTOMER_NAME_MAX} characters, no control characters); a new name creates the customer.",
 )
+@click.option("--contact", help=_CONTACT_HELP)
 @click.option("--if-missing", is_flag=True, help="Do nothing if the number is already registered.")
 @pass_app
-def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
+def add(app: AppContext, number: str, customer: str, contact: str | None, if_missing: bool) -> None:
     """Register NUMBER (any common UK form) as a supplied handset of a customer."""
     e164 = _number(number)
     try:
@@ -66,7 +73,7 @@ def add(app: AppContext, number: str, customer: str, if_missing: bool) -> None:
                     return
                 raise HandsetError(f"{e164} is already registered")
             owner, created = customer_for_handset(session, customer)
-            handset = add_handset(session, e164, owner)
+            handset = add_handset(session, e164, owner, contact)
             if created:
                 click.echo(f"created customer {owner.name} (account {owner.account})")
             click.echo(f"added {handset.number} ({owner.name})")
@@ -115,6 +122,7 @@ def list_(app: AppContext, as_json: bool) -> None:
                 "customer": h.customer,
                 "account": h.owner.account,
                 "added_at": h.added_at.isoformat(),
+                "contact": h.contact,
             }
             for h in list_handsets(session)
         ]
@@ -125,6 +133,24 @@ def list_(app: AppContext, as_json: bool) -> None:
         click.echo(f"{row['number']:<16} {row['customer']}")
     if not rows:
         click.echo("no handsets registered")
+
+
+@handsets.command("set")
+@click.argument("number")
+@click.option("--contact", help=_CONTACT_HELP)
+@click.option("--clear-contact", is_flag=True, help="Ring its own number through the trunk.")
+@pass_app
+def set_(app: AppContext, number: str, contact: str | None, clear_contact: bool) -> None:
+    """Change how the handset NUMBER is rung back."""
+    e164 = _number(number)
+    if (contact is None) == (not clear_contact):
+        raise click.UsageError("give one of --contact or --clear-contact")
+    try:
+        with app.db.sessions.begin() as session:
+            handset = set_contact(session, e164, None if clear_contact else contact)
+            click.echo(f"{handset.number}: called back at {handset.contact or handset.number}")
+    except HandsetError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @handsets.command("remove")

@@ -124,6 +124,8 @@ class PageCallConfig:
     # plus a margin (ivr.paging.scheduler). After a node dies, another node
     # takes its page over once the lease has run out.
     lease_seconds: float | None = None
+    # After 1, offer 5: the fault line calls the customer back and joins the calls.
+    callback: bool = True
 
 
 @dataclass(frozen=True)

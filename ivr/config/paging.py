@@ -114,6 +114,7 @@ def page_call(section: Section, policy: Policy) -> PageCallConfig:
         message_plays=section.get("message_plays", "3", whole(1, 20)),
         key_timeout=section.get("key_timeout", "5", decimal(1, 120, " seconds")),
         lease_seconds=lease_seconds,
+        callback=section.get("callback", "yes", boolean),
     )
 
 

@@ -112,6 +112,23 @@ class DescriptionKept:
 
 
 @dataclass(frozen=True)
+class CustomerAnswered:
+    """The customer answered the engineer's callback and has been told who is calling."""
+
+
+@dataclass(frozen=True)
+class CustomerNotReached:
+    """The callback to the customer did not connect: `why` is busy, no_answer or failed."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class CustomerLeft:
+    """The joined call ended on the customer's side (or the join itself failed)."""
+
+
+@dataclass(frozen=True)
 class HungUp:
     """The caller (or the network) ended the call."""
 
@@ -126,6 +143,9 @@ Event = (
     | RecordingStopped
     | CredentialsChecked
     | DescriptionKept
+    | CustomerAnswered
+    | CustomerNotReached
+    | CustomerLeft
     | HungUp
 )
 
@@ -198,6 +218,16 @@ class NoteDescriptionPlayed:
 
 
 @dataclass(frozen=True)
+class CallCustomer:
+    """Call the customer back; report CustomerAnswered or CustomerNotReached."""
+
+
+@dataclass(frozen=True)
+class JoinCustomer:
+    """Join the engineer's call to the answered customer's; report CustomerLeft when it ends."""
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -212,6 +242,8 @@ Command = (
     | StartRecording
     | StopRecording
     | NoteDescriptionPlayed
+    | CallCustomer
+    | JoinCustomer
     | Hangup
 )
 

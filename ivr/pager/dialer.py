@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ivr.flow.events import Answered, Event
+from ivr.flow.events import Answered, Command, Event
 from ivr.flow.speech import SpeechPart
+from ivr.pager.callback import CustomerCallback
 from ivr.paging.page_flow import Descriptions, PageFlow, PageSettings
 from ivr.paging.policy import AttemptResult
 from ivr.runner import CommandHandler, FlowRunner, Speech
@@ -54,13 +55,15 @@ class PageScript:
     `handler` carries out the flow's commands beyond the call's own (the
     description heard, for the timeline); `subscribe`, given the way to
     feed the flow an event, starts telling it of descriptions kept while the
-    call is up, and returns how to stop.
+    call is up, and returns how to stop. With `callback`, 5 is offered once
+    the engineer acknowledges: the customer is called and joined to them.
     """
 
     message: Sequence[SpeechPart]
     descriptions: Descriptions = field(default_factory=Descriptions)
     handler: CommandHandler | None = None
     subscribe: Callable[[Callable[[Event], None]], Callable[[], None]] | None = None
+    callback: CustomerCallback | None = None
 
 
 class PageDialer:
@@ -81,11 +84,28 @@ class PageDialer:
             status = dialled.sip_status
             return RingResult(DIAL_RESULTS[dialled.outcome], status, dialled.reason)
         stop: Callable[[], None] | None = None
+        callback: CustomerCallback | None = None
+        engineer = dialled.call
         try:
             built = await message()
             script = built if isinstance(built, PageScript) else PageScript(built)
-            flow = PageFlow(list(script.message), self.settings, script.descriptions)
-            runner = FlowRunner(dialled.call, flow, self.speech, script.handler)
+            callback = script.callback
+            flow = PageFlow(
+                list(script.message),
+                self.settings,
+                script.descriptions,
+                callback=callback is not None,
+            )
+
+            async def handle(command: Command) -> Event | None:
+                if callback is not None and callback.handles(command):
+                    callback.start(command, engineer, runner.inject)
+                    return None
+                if script.handler is None:
+                    raise TypeError(f"no handler for {command!r}")
+                return await script.handler(command)
+
+            runner = FlowRunner(engineer, flow, self.speech, handle)
             # No await between the script's last look at the descriptions and
             # here: a description kept from now on reaches the flow.
             if script.subscribe is not None:
@@ -94,6 +114,8 @@ class PageDialer:
         finally:
             if stop is not None:
                 stop()
-            await dialled.call.hangup()
+            if callback is not None:
+                await callback.close()
+            await engineer.hangup()
         result = flow.result or AttemptResult.HUNG_UP
         return RingResult(result, 200, f"keys {''.join(flow.keys) or 'none'}")

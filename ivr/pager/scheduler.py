@@ -25,10 +25,12 @@ from ivr.audio.describing import DescriptionBoard
 from ivr.domain import VerifiedBy
 from ivr.flow.events import Command, DescriptionKept, Event, NoteDescriptionPlayed
 from ivr.flow.speech import SpeechPart
+from ivr.pager.callback import CustomerCallback
 from ivr.pager.dialer import Dialer, PageDialer, PageScript, contact_uri
 from ivr.paging.page_flow import Descriptions, PagedFault, PageSettings, page_message
 from ivr.paging.policy import AttemptResult, Policy, after
 from ivr.runner import Speech
+from ivr.store.callbacks import callback_answered, callback_contact, close_callback, open_callback
 from ivr.store.db import Database
 from ivr.store.descriptions import description_paths, note_descriptions_played
 from ivr.store.engineers import PagingError
@@ -69,6 +71,7 @@ class StepWork:
     faults: list[PagedFault]
     detail: str
     reminder: bool = False
+    callback_uri: str | None = None  # where the customer is called back; None: not offered
 
 
 class PagingScheduler:
@@ -85,8 +88,13 @@ class PagingScheduler:
         registrar: str | None,
         page_settings: PageSettings | None = None,
         descriptions: DescriptionBoard | None = None,
+        callback: bool = False,
     ) -> None:
         self.db = db
+        self.callback = callback
+        self._dial = dialer.dial
+        # Attempts acknowledged and recorded during the call (before a callback).
+        self._recorded: set[int] = set()
         self.dialer = PageDialer(dialer, speech, page_settings or PageSettings())
         self.speech = speech
         self.policy = policy
@@ -182,10 +190,14 @@ class PagingScheduler:
                 except (LeaseLost, PagingError) as exc:
                     log.error("page %d: %s", page.id, exc)
                     continue
-                work.append(self._work_for(page, attempt))
+                # Whom a callback rings: read with the page, offered if set.
+                customer = None
+                if self.callback and page.faults:
+                    customer = callback_contact(session, page.faults[0].cli)
+                work.append(self._work_for(page, attempt, customer))
         return work
 
-    def _work_for(self, page: Page, attempt: AttemptRow) -> StepWork:
+    def _work_for(self, page: Page, attempt: AttemptRow, customer: str | None = None) -> StepWork:
         level = self.policy.levels[attempt.level]
         uri: str | None = None
         detail = attempt.detail
@@ -212,6 +224,7 @@ class PagingScheduler:
             paged,
             detail,
             reminder=page.kind == REMINDER,
+            callback_uri=contact_uri(customer, self.registrar) if customer else None,
         )
 
     def _record(
@@ -282,7 +295,10 @@ class PagingScheduler:
         if self.on_attempt is not None:
             self.on_attempt(result)
         try:
-            await asyncio.to_thread(self._record, work, result, status, detail)
+            if work.attempt_id in self._recorded:
+                self._recorded.discard(work.attempt_id)  # acknowledged before the callback
+            else:
+                await asyncio.to_thread(self._record, work, result, status, detail)
         except Exception:
             log.exception("page %d: could not record the attempt", work.page_id)
         await self._rearm()
@@ -347,7 +363,13 @@ class PagingScheduler:
         def subscribe(inject: Callable[[Event], None]) -> Callable[[], None]:
             return board.listen(references, lambda path: inject(DescriptionKept(path)))
 
-        return PageScript(parts, descriptions, handler, subscribe)
+        callback = None
+        if work.callback_uri is not None:
+            callback = CustomerCallback(
+                self._dial, self.speech, work.callback_uri, work.ring_seconds,
+                work.faults[0].reference, _CallbackRecord(self, work),
+            )  # fmt: skip
+        return PageScript(parts, descriptions, handler, subscribe, callback)
 
     async def _read_paths(self, page_id: int, references: list[str]) -> list[str]:
         """The descriptions' files, newest first; none if they cannot be read (the page goes on)."""
@@ -383,3 +405,74 @@ async def _finished(naming: asyncio.Future[None] | None, page_id: int) -> bool:
         )
         return False
     return True
+
+
+class _CallbackRecord:
+    """A page's callbacks, written down: each dial its own call row.
+
+    The acknowledgement is recorded before the first dial (the page call
+    may last as long as the conversation; the page must not wait for it).
+    """
+
+    def __init__(self, scheduler: PagingScheduler, work: StepWork) -> None:
+        self.scheduler = scheduler
+        self.work = work
+        self.call_id: int | None = None
+
+    async def dialling(self) -> None:
+        s, work = self.scheduler, self.work
+        if work.attempt_id not in s._recorded:
+            await asyncio.to_thread(
+                s._record,
+                work,
+                AttemptResult.ACKNOWLEDGED,
+                200,
+                "keys 15 (called the customer back)",
+            )
+            s._recorded.add(work.attempt_id)
+        reference = work.faults[0].reference
+
+        def write() -> int:
+            with s.db.sessions.begin() as session:
+                return open_callback(
+                    session, page_id=work.page_id, reference=reference,
+                    number=work.faults[0].cli, node=s.owner, at=s.clock(),
+                )  # fmt: skip
+
+        self.call_id = await asyncio.to_thread(write)
+        log.info("page %d: calling the customer back at %s", work.page_id, work.callback_uri)
+
+    async def answered(self, sip_call_id: str) -> None:
+        s, work, call_id = self.scheduler, self.work, self.call_id
+        if call_id is None:
+            return
+
+        def write() -> bool:
+            with s.db.sessions.begin() as session:
+                return callback_answered(session, call_id, sip_call_id, s.clock(), work.engineer)
+
+        try:
+            responded = await asyncio.to_thread(write)
+        except Exception:
+            log.exception("page %d: could not record the callback answered", work.page_id)
+            return
+        log.info(
+            "page %d: the customer answered the callback%s",
+            work.page_id, "; fault responded to" if responded else "",
+        )  # fmt: skip
+
+    async def ended(self, outcome: str, sip_call_id: str) -> None:
+        s, work, call_id = self.scheduler, self.work, self.call_id
+        self.call_id = None
+        if call_id is None:
+            return
+
+        def write() -> None:
+            with s.db.sessions.begin() as session:
+                close_callback(session, call_id, sip_call_id, outcome, s.clock())
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception:
+            log.exception("page %d: could not close the callback's call record", work.page_id)
+        log.info("page %d: callback ended: %s", work.page_id, outcome)

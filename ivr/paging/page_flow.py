@@ -9,6 +9,11 @@ When the fault has a recorded description the options add "press 3 to
 hear the customer's description": the engineer can judge the fault in the
 customer's own words before acknowledging it. A customer still describing
 when the engineer answers is said so, and 3 is offered once it is kept.
+
+Once acknowledged, an engineer who can call the customer back is offered 5:
+the fault line rings the customer (the engineer hears ringing) and joins
+the two calls when the customer answers. A callback that fails is said so
+and offered again, since a busy customer may be free a minute later.
 """
 
 from __future__ import annotations
@@ -18,13 +23,18 @@ from datetime import datetime
 
 from ivr.flow.events import (
     Answered,
+    CallCustomer,
     CancelTimer,
     Command,
+    CustomerAnswered,
+    CustomerLeft,
+    CustomerNotReached,
     DescriptionKept,
     DigitPressed,
     Event,
     Hangup,
     HungUp,
+    JoinCustomer,
     NoteDescriptionPlayed,
     Play,
     PlaybackFinished,
@@ -32,13 +42,24 @@ from ivr.flow.events import (
     StopPlayback,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, WavFile
+from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone, WavFile
 from ivr.paging.policy import AttemptResult
 
 ACKNOWLEDGE_KEY = "1"
 PASS_KEY = "2"
 DESCRIPTION_KEY = "3"
+CALLBACK_KEY = "5"
 REPEAT_KEY = "*"
+
+# What the engineer hears while the customer's phone rings: a second of
+# ring tone, two of quiet (a 0 Hz tone is silence), said again until answered.
+RINGBACK: tuple[SpeechPart, ...] = (Tone(425.0, 1.0), Tone(0.0, 2.0))
+# Why a callback did not connect, and what the engineer is told.
+NOT_REACHED = {
+    "busy": Prompt("page_callback_busy"),
+    "no_answer": Prompt("page_callback_no_answer"),
+    "failed": Prompt("page_callback_failed"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,8 @@ class PageFlow:
         message: list[SpeechPart],
         settings: PageSettings | None = None,
         descriptions: Descriptions | None = None,
+        *,
+        callback: bool = False,
     ) -> None:
         self.message = tuple(message)
         self.settings = settings or PageSettings()
@@ -112,6 +135,12 @@ class PageFlow:
         self._closing = False
         self._timer = False
         self._done = False
+        # page (the message and its keys), offer (5 offered after 1), calling
+        # (the customer's phone rings), joined (engineer and customer talk).
+        self.callback = callback  # whether 5 is offered once acknowledged
+        self.callbacks = 0  # times the engineer pressed 5
+        self._stage = "page"
+        self._offers_left = 0
 
     @property
     def done(self) -> bool:
@@ -133,8 +162,22 @@ class PageFlow:
             return self._key(event.key)
         if isinstance(event, DescriptionKept):
             return self._kept(event.path)
+        if isinstance(event, CustomerAnswered) and self._stage == "calling":
+            self._stage = "joined"
+            self._saying = None
+            return [StopPlayback(), JoinCustomer()]
+        if isinstance(event, CustomerNotReached) and self._stage == "calling":
+            why = NOT_REACHED.get(event.why, NOT_REACHED["failed"])
+            return [StopPlayback(), *self._offer(why, again=True)]
+        if isinstance(event, CustomerLeft) and self._stage in ("calling", "joined"):
+            self._done = True
+            return [StopPlayback(), Hangup()]
         if isinstance(event, TimerExpired) and self._timer:
             self._timer = False
+            if self._stage == "offer":
+                if self._offers_left > 0:
+                    return self._offer()
+                return self._close("page_goodbye")
             if self._plays_left > 0:  # after the description: the message carries on
                 return self._say_message()
             self.result = AttemptResult.NO_KEY
@@ -177,6 +220,14 @@ class PageFlow:
         if self._closing:
             self._done = True
             return [Hangup()]
+        if said == "ringing" and self._stage == "calling":
+            self._saying = "ringing"
+            return [Play(RINGBACK)]
+        if self._stage != "page":  # an offer said: wait for 5
+            if said == "offer":
+                self._timer = True
+                return [SetTimer(now + self.settings.key_timeout)]
+            return []
         if said == "description" or self._offer_pending:
             return self._say_options()
         if said == "message" and self._plays_left > 0:
@@ -189,7 +240,7 @@ class PageFlow:
     def _kept(self, path: str) -> list[Command]:
         self._paths = (path, *self._paths)
         self._describing = False
-        if self._closing:
+        if self._closing or self._stage != "page":
             return []
         if self._timer:  # waiting for a key in silence: say the new option now
             return self._say_options()
@@ -197,11 +248,20 @@ class PageFlow:
         return []
 
     def _key(self, key: str) -> list[Command]:
-        if self._closing:
-            return []
+        if self._closing or self._stage in ("calling", "joined"):
+            return []  # keys are not the customer's to hear, nor a command while joined
         self.keys.append(key)
+        if self._stage == "offer":
+            if key == CALLBACK_KEY:
+                return self._call_customer()
+            if key == REPEAT_KEY:
+                self._offers_left = max(self._offers_left, 1)
+                return [StopPlayback(), *self._offer()]
+            return []
         if key == ACKNOWLEDGE_KEY:
             self.result = AttemptResult.ACKNOWLEDGED
+            if self.callback:
+                return [StopPlayback(), *self._offer(Prompt("page_acknowledged"), again=True)]
             return [StopPlayback(), *self._close("page_acknowledged")]
         if key == PASS_KEY:
             self.result = AttemptResult.PASSED
@@ -220,6 +280,30 @@ class PageFlow:
             self._plays_left = max(self._plays_left, 1)
             return [StopPlayback(), *self._say_message()]
         return []  # other keys are ignored; the message carries on
+
+    def _offer(self, lead: SpeechPart | None = None, *, again: bool = False) -> list[Command]:
+        """Offer 5 (after `lead`); `again` starts a fresh count of offers."""
+        self._stage = "offer"
+        if again:
+            self._offers_left = self.settings.plays
+        self._offers_left -= 1
+        self._saying = "offer"
+        commands = self._cancel_timer()
+        parts = (
+            (Prompt("page_callback_option"),)
+            if lead is None
+            else (lead, Prompt("page_callback_option"))
+        )
+        commands.append(Play(parts, barge_in=True))
+        return commands
+
+    def _call_customer(self) -> list[Command]:
+        self._stage = "calling"
+        self._saying = "ringing"
+        self.callbacks += 1
+        commands: list[Command] = [StopPlayback(), *self._cancel_timer()]
+        commands += [Play((Prompt("page_callback_calling"), *RINGBACK)), CallCustomer()]
+        return commands
 
     def _close(self, prompt_id: str) -> list[Command]:
         self._closing = True

@@ -96,11 +96,18 @@ PAGE_FLOW_PROMPTS = (
     "page_acknowledged",
     "page_passed",
     "page_goodbye",
+    "page_callback_option",
+    "page_callback_calling",
+    "page_callback_busy",
+    "page_callback_no_answer",
+    "page_callback_failed",
 )
 OTHER_PROMPTS = (
     "shutting_down",  # ivr/session.py: a call cut short by the service stopping
     "please_hold",  # ivr/session.py: a commit waiting for the database to come back
     "page_test",  # `ivr page test`
+    "callback_about",  # ivr/pager/callback.py: what the customer hears on answering
+    "callback_connecting",
 )
 PLAYED_PROMPT_IDS = frozenset(CALL_FLOW_PROMPTS + PAGE_FLOW_PROMPTS + OTHER_PROMPTS)
 

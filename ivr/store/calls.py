@@ -85,6 +85,8 @@ def call_as_dict(call: CallRecord) -> dict[str, object]:
         "id": call.id,
         "sip_call_id": call.sip_call_id,
         "direction": call.direction,
+        "kind": call.kind,
+        "page_id": call.page_id,
         "from": call.from_header,
         "display_name": call.display_name,
         "asserted_identity": call.asserted_identity,

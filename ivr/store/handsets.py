@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ivr.callers import InvalidNumber, normalise_number
 from ivr.names import CUSTOMER_NAME_MAX, InvalidName, check_name
 from ivr.store.customers import CustomerError, customer_for_handset
+from ivr.store.engineers import PagingError, normalise_contact
 from ivr.store.models import Customer, Handset
 
 
@@ -44,13 +45,15 @@ def find_handset(session: Session, number: str) -> Handset | None:
     return session.scalar(select(Handset).where(Handset.number == number))
 
 
-def add_handset(session: Session, number: str, customer: str | Customer) -> Handset:
+def add_handset(
+    session: Session, number: str, customer: str | Customer, contact: str | None = None
+) -> Handset:
     """Register `number` for `customer` (a Customer, or a name or account to resolve)."""
     e164 = _normalise(number)
     if find_handset(session, e164) is not None:
         raise HandsetError(f"{e164} is already registered")
     owner = _owner(session, customer)
-    handset = Handset(number=e164, owner=owner)
+    handset = Handset(number=e164, owner=owner, contact=_contact(contact))
     session.add(handset)
     session.flush()
     return handset
@@ -64,6 +67,25 @@ def _owner(session: Session, customer: str | Customer) -> Customer:
     try:
         return customer_for_handset(session, customer)[0]
     except CustomerError as exc:
+        raise HandsetError(str(exc)) from None
+
+
+def set_contact(session: Session, number: str, contact: str | None) -> Handset:
+    """Where a callback rings the handset; None: its own number, through the trunk."""
+    handset = find_handset(session, _normalise(number))
+    if handset is None:
+        raise HandsetError(f"{_normalise(number)} is not a registered handset")
+    handset.contact = _contact(contact)
+    return handset
+
+
+def _contact(contact: str | None) -> str | None:
+    """The engineers' contact rule, one rule for both: a sip: URI or a number."""
+    if contact is None:
+        return None
+    try:
+        return normalise_contact(contact)
+    except PagingError as exc:
         raise HandsetError(str(exc)) from None
 
 

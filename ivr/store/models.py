@@ -95,6 +95,9 @@ class Handset(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Where an engineer's callback rings this handset (a sip: URI, or a
+    # number dialled through the trunk); None: its own number, through the trunk.
+    contact: Mapped[str | None] = mapped_column(String(255))
 
     owner: Mapped[Customer] = relationship(back_populates="handsets", lazy="joined")
 
@@ -127,6 +130,10 @@ class PinFailure(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+CALLER = "caller"
+CALLBACK = "callback"
+
+
 class CallRecord(Base):
     """One call to (or from) the fault line, as the call log shows it."""
 
@@ -140,6 +147,11 @@ class CallRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sip_call_id: Mapped[str] = mapped_column(String(255), index=True)
     direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    # `caller`: a call to the fault line; `callback`: the fault line calling a
+    # customer back for an engineer (then `page_id` is the page it came from).
+    kind: Mapped[str] = mapped_column(String(12), default=CALLER, server_default=CALLER)
+    # No foreign key: pages already refer to faults, which refer to calls.
+    page_id: Mapped[int | None] = mapped_column(index=True)
     from_header: Mapped[str | None] = mapped_column(Text)
     display_name: Mapped[str | None] = mapped_column(String(255))
     asserted_identity: Mapped[str | None] = mapped_column(Text)

@@ -309,6 +309,8 @@ def write_config(
         # No firewall rules on the host: only tests in their own network
         # namespace (test_flood.py) turn the guard on.
         "guard": {"enabled": "no"},
+        # An acknowledged page ends at once unless a test asks for the callback offer.
+        "paging": {"callback": "no"},
     }
     for name, values in sections.items():
         settings.setdefault(name, {}).update(values)

@@ -83,7 +83,7 @@ def test_header_starts_with_asterisks_cdr_columns_then_ours(conf: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == (
         "src,dst,start,answer,end,duration,billsec,disposition,uniqueid,"
-        "verified,customer,digits,fault_reference,outcome,sip_call_id,node"
+        "verified,customer,digits,fault_reference,outcome,sip_call_id,node,dcontext,lastapp"
     )
 
 
@@ -119,6 +119,8 @@ def test_records_oldest_first_in_local_time_with_durations_and_dispositions(conf
         "outcome": "reported",
         "sip_call_id": "winter@phone",
         "node": "host-a:5060",
+        "dcontext": "fault-line",
+        "lastapp": "IVR",
     }
     assert winter["uniqueid"].startswith(f"{int(WINTER.timestamp())}.")
     assert (gave_up["disposition"], gave_up["duration"], gave_up["billsec"]) == (

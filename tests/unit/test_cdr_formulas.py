@@ -39,6 +39,7 @@ class Row:
     answered_at: datetime | None = T0 + timedelta(seconds=2)
     ended_at: datetime | None = T0 + timedelta(seconds=40)
     verified: bool = True
+    kind: str = "caller"
     cli: str | None = field(init=False)
     outcome: str = field(init=False)
     customer: str | None = field(init=False)
