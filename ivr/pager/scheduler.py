@@ -208,7 +208,7 @@ class PagingScheduler:
             else:
                 result = AttemptResult(attempt.result)
             decision = after(self.policy, page.step, result)
-            advance(session, page, decision, now, remind=self.policy.ack_timeout)
+            advance(session, page, decision, now, policy=self.policy)
             log.info(
                 "page %d step %s: %s (%s) -> page %s",
                 page.id,
