@@ -182,6 +182,7 @@ class PagingScheduler:
                 cli=f.cli,
                 reported_at=f.reported_at.astimezone(self.tz),
                 by_pin=f.verified_by == VerifiedBy.PIN.value,
+                respond_by=f.respond_by.astimezone(self.tz) if f.respond_by else None,
             )
             for f in page.faults
         ]
