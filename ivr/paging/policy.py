@@ -51,6 +51,7 @@ class AttemptResult(enum.Enum):
     NO_KEY = "no_key"  # answered, message repeated, no key (likely voicemail)
     HUNG_UP = "hung_up"  # answered, hung up without a key
     INTERRUPTED = "interrupted"  # the service died mid-attempt
+    STOPPED = "stopped"  # the page was stopped during the call (no longer critical): we hung up
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class Entry:
 # so only a page that stopped because the fault was dealt with elsewhere
 # needs an entry of its own here.
 _PAGE_END = {
-    "cancelled": ("page", "Paging stopped (the fault was dealt with)"),
+    "cancelled": ("page", "Paging stopped (the fault was dealt with, or no longer pages)"),
 }
 
 _ENTRY_TITLES = {

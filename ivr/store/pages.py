@@ -572,6 +572,13 @@ def take_over(session: Session, page: Page, policy: Policy, now: datetime) -> Pa
     return advance(session, page, decision, now, policy=policy)
 
 
+def stopped_pages(session: Session, page_ids: list[int]) -> list[int]:
+    """Which of these pages are no longer active (their calls should end)."""
+    return list(
+        session.scalars(select(Page.id).where(Page.id.in_(page_ids), Page.status != ACTIVE))
+    )
+
+
 def pending_pages(session: Session) -> list[Page]:
     """Active pages, soonest due first: what the scheduler should wake for."""
     return list(

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ivr.domain import Priority
 from ivr.faults.lifecycle import Action
 from ivr.paging.policy import AttemptResult, Level, Policy, after
 from ivr.paging.rota import Rota
+from ivr.sla import Deadlines
 from ivr.store.db import Database
 from ivr.store.engineers import add_engineer
+from ivr.store.fault_changes import reprioritise
 from ivr.store.faults import move_fault, timeline_entries
 from ivr.store.models import Fault, Page, PageAttempt
 from ivr.store.oncall import set_rota
@@ -31,6 +34,7 @@ from ivr.store.pages import (
     next_due_at,
     open_page,
     page_as_dict,
+    stopped_pages,
 )
 
 T0 = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)
@@ -197,3 +201,22 @@ def test_a_new_fault_does_not_join_a_restart_waiting_for_its_time(db: Database) 
         session.add(fault)
         session.flush()
         assert open_page(session, fault, failed).id == first + 2  # paged now, on its own
+
+
+def test_lowering_the_priority_stops_a_page_mid_call_and_it_stays_stopped(db: Database) -> None:
+    page_id = report(db)
+    with db.sessions.begin() as session:
+        (page,) = claim_due_pages(session, T0, "node-1", 120)
+        attempt_id = begin_attempt(session, page, POLICY, T0, owner="node-1").id
+    # The phone is ringing (the page is leased) when the priority is lowered.
+    with db.sessions.begin() as session:
+        fault = session.scalars(select(Fault)).one()
+        deadlines = Deadlines(ACK_BY, T0 + timedelta(hours=4), T0 + timedelta(hours=48))
+        reprioritise(
+            session, fault, Priority.HIGH, deadlines, POLICY, at=T0, by="carol", reason="not down"
+        )
+        assert stopped_pages(session, [page_id]) == [page_id]  # the scheduler hangs up
+    assert pages(db)[0]["status"] == "cancelled"
+    with db.sessions.begin() as session:
+        finish_attempt(session, session.get_one(PageAttempt, attempt_id), AttemptResult.STOPPED, T0)
+        assert next_due_at(session, T0) is None
