@@ -87,7 +87,9 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
     for page in pages:
         if page.kind == REMINDER:
             who = page.target or "the engineer who acknowledged"
-            title = f"Reminder set: {who} is rung again at the response deadline (page {page.id})"
+            title = (
+                f"Reminder set: {who} is rung again before the response deadline (page {page.id})"
+            )
         elif page.restart:
             title = f"Paging to start again from level 1 (page {page.id}, restart {page.restart})"
         else:
