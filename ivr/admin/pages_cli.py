@@ -42,6 +42,8 @@ def _page_lines(page: Page, tz: ZoneInfo) -> list[str]:
         status = "FAILED: nobody acknowledged"
     faults = ", ".join(f.reference for f in page.faults)
     kind = f"reminder to {page.target}  " if page.kind == REMINDER else ""
+    if page.restart:
+        kind = f"restart {page.restart} from level 1  "
     lines = [f"page {page.id}  {kind}fault {faults}  {status}"]
     for attempt in page.attempts:
         sip = f" {attempt.sip_status}" if attempt.sip_status is not None else ""

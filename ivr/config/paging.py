@@ -14,6 +14,7 @@ from ivr.config.source import Invalid, Section
 from ivr.config.values import boolean, decimal, whole, yes_no
 from ivr.domain import Priority
 from ivr.paging.policy import Level, Policy, Targets
+from ivr.store.customers import CustomerError, check_emails
 
 # WHO:RING:ATTEMPTS:RETRY:WAIT; the defaults are the policy's.
 _DEFAULT_LEVEL = Level("oncall")
@@ -85,6 +86,23 @@ def _show_priorities(priorities: frozenset[str]) -> str:
     return ", ".join(p.value for p in Priority if p.value in priorities) or "none"
 
 
+def _minutes(low: float, high: float) -> Callable[[str], float]:
+    """Minutes in the file, seconds in the policy; fractions allowed (tests use seconds)."""
+    parse = decimal(low, high, " minutes")
+    return lambda raw: parse(raw) * 60
+
+
+def _show_minutes(seconds: float) -> str:
+    return f"{seconds / 60:g}"
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    try:
+        return tuple(check_emails(a for a in raw.replace("\n", ",").split(",") if a.strip()))
+    except CustomerError as exc:
+        raise Invalid(str(exc)) from None
+
+
 def paging_policy(section: Section) -> Policy:
     """Who is called, in what order and how often, when a fault pages."""
     defaults = Policy()
@@ -103,6 +121,25 @@ def paging_policy(section: Section) -> Policy:
             show=_show_priorities,
         ),
         ack_timeout=section.get("ack_timeout", yes_no(defaults.ack_timeout), boolean),
+        retry_failed_seconds=section.get(
+            "retry_failed_minutes",
+            _show_minutes(defaults.retry_failed_seconds),
+            _minutes(0.01, 1440),
+            show=_show_minutes,
+        ),
+        give_up_after_seconds=section.get(
+            "give_up_after_minutes",
+            _show_minutes(defaults.give_up_after_seconds),
+            _minutes(0, 10080),
+            show=_show_minutes,
+        ),
+        reminder_lead_seconds=section.get(
+            "reminder_lead_minutes",
+            _show_minutes(defaults.reminder_lead_seconds),
+            _minutes(0, 1440),
+            show=_show_minutes,
+        ),
+        failed_notify=section.get("failed_notify", "", _addresses, show=", ".join),
     )
 
 

@@ -39,6 +39,18 @@ class Moment:
 
 
 @dataclass(frozen=True)
+class Minutes:
+    """A span of time said in words ("fifteen minutes", "two hours and five minutes"),
+    for how long is left before a deadline."""
+
+    minutes: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.minutes < 60 * 60:
+            raise ValueError(f"Minutes takes 1 to 3599, got {self.minutes}")
+
+
+@dataclass(frozen=True)
 class Text:
     """Free text the operator wrote (an outage message, a customer's name).
 
@@ -68,4 +80,4 @@ class WavFile:
     path: str
 
 
-SpeechPart = Prompt | Digits | Moment | Text | Tone | WavFile
+SpeechPart = Prompt | Digits | Moment | Minutes | Text | Tone | WavFile

@@ -37,6 +37,7 @@ from ivr.store.engineers import PagingError
 from ivr.store.models import Page
 from ivr.store.models import PageAttempt as AttemptRow
 from ivr.store.pages import (
+    ACTIVE,
     REMINDER,
     LeaseLost,
     StepAlreadyAttempted,
@@ -46,12 +47,16 @@ from ivr.store.pages import (
     finish_attempt,
     next_due_at,
     recover_interrupted,
+    stopped_pages,
     take_over,
 )
 
 log = logging.getLogger(__name__)
 
 SAFETY_SWEEP_SECONDS = 15
+# How often, while page calls are up, to look whether their pages were
+# stopped from elsewhere (`ivr faults reprioritise` in another process).
+LIVE_CHECK_SECONDS = 2
 LEASE_MARGIN_SECONDS = 120
 
 
@@ -105,6 +110,8 @@ class PagingScheduler:
         self.descriptions = descriptions or DescriptionBoard()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._calls: set[asyncio.Task[None]] = set()
+        # The call under way for each page, to hang up if the page is stopped.
+        self._live: dict[int, asyncio.Future[tuple[AttemptResult, int | None, str]]] = {}
         self._sweeping: set[asyncio.Task[object]] = set()
         self._woken = False
         longest_ring = max(level.ring_seconds for level in policy.levels)
@@ -135,6 +142,9 @@ class PagingScheduler:
         self._scheduler.start()
         self._scheduler.add_job(
             self._sweep, "interval", seconds=SAFETY_SWEEP_SECONDS, id="page-safety-sweep"
+        )
+        self._scheduler.add_job(
+            self._watch_live, "interval", seconds=LIVE_CHECK_SECONDS, id="page-live-check"
         )
         self.wake()
 
@@ -212,6 +222,7 @@ class PagingScheduler:
                 cli=f.cli,
                 reported_at=f.reported_at.astimezone(self.tz),
                 by_pin=f.verified_by == VerifiedBy.PIN.value,
+                respond_by=f.respond_by.astimezone(self.tz) if f.respond_by else None,
             )
             for f in page.faults
         ]
@@ -238,8 +249,19 @@ class PagingScheduler:
                 finish_attempt(session, attempt, result, now, sip_status=status, detail=detail)
             else:
                 result = AttemptResult(attempt.result)
+            if page.status != ACTIVE:
+                # Stopped during the call (a lower priority, out of scope): it stays stopped.
+                log.info(
+                    "page %d step %s: %s (%s); the page was %s during the call",
+                    page.id,
+                    attempt.step,
+                    result.value,
+                    work.engineer or "nobody",
+                    page.status,
+                )
+                return
             decision = after(self.policy, page.step, result)
-            advance(session, page, decision, now, remind=self.policy.ack_timeout)
+            advance(session, page, decision, now, policy=self.policy)
             log.info(
                 "page %d step %s: %s (%s) -> page %s",
                 page.id,
@@ -284,11 +306,42 @@ class PagingScheduler:
         if due is not None:
             self.wake(max(due, datetime.now(UTC)) + timedelta(milliseconds=10))
 
+    async def _watch_live(self) -> None:
+        """Hang up the calls whose page was stopped while they were under way."""
+        if not self._live:
+            return
+        page_ids = list(self._live)
+
+        def stopped() -> list[int]:
+            with self.db.sessions() as session:
+                return stopped_pages(session, page_ids)
+
+        try:
+            ended = await asyncio.to_thread(stopped)
+        except Exception:
+            log.exception("could not read whether page calls were stopped")
+            return
+        for page_id in ended:
+            call = self._live.get(page_id)
+            if call is not None and not call.done():
+                log.warning("page %d was stopped during its call; hanging up", page_id)
+                call.cancel()
+
     async def _carry_out(self, work: StepWork) -> None:
         result, status, detail = AttemptResult.FAILED, None, work.detail
         try:
             if work.uri is not None:
-                result, status, detail = await self._call(work)
+                call = asyncio.ensure_future(self._call(work))
+                self._live[work.page_id] = call
+                try:
+                    result, status, detail = await call
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # the service is stopping, not the page
+                    result, detail = AttemptResult.STOPPED, "hung up: the page was stopped"
+                finally:
+                    self._live.pop(work.page_id, None)
         except Exception as exc:
             log.exception("page %d: the call failed", work.page_id)
             result, detail = AttemptResult.FAILED, f"internal error: {exc}"
@@ -321,6 +374,7 @@ class PagingScheduler:
         async def message() -> PageScript:
             nonlocal answered
             answered = True
+            log.info("page %d: %s answered", work.page_id, work.engineer)
             faults = work.faults
             if not await _finished(naming, work.page_id):
                 faults = [replace(faults[0], customer=None), *faults[1:]]

@@ -18,6 +18,7 @@ and offered again, since a busy customer may be free a minute later.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,7 +43,7 @@ from ivr.flow.events import (
     StopPlayback,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone, WavFile
+from ivr.flow.speech import Digits, Minutes, Moment, Prompt, SpeechPart, Text, Tone, WavFile
 from ivr.paging.policy import AttemptResult
 
 ACKNOWLEDGE_KEY = "1"
@@ -69,6 +70,7 @@ class PagedFault:
     cli: str | None
     reported_at: datetime  # local time
     by_pin: bool = False  # the caller proved who they are with a PIN, not their handset
+    respond_by: datetime | None = None  # a reminder says how long is left
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,18 @@ def page_message(
 ) -> list[SpeechPart]:
     """The page: critical fault, customer, each reference, when, from which number.
 
-    A reminder opens by saying the fault was acknowledged and its response is
-    now due, so the engineer knows it is not a new fault.
+    A reminder opens by saying the fault was acknowledged and how long is
+    left before its response is due, so the engineer knows it is not a new
+    fault and how urgent it is.
     """
     parts: list[SpeechPart] = [Prompt("page_reminder_intro" if reminder else "page_intro")]
     first = faults[0]
+    if reminder and first.respond_by is not None:
+        left = math.ceil((first.respond_by - now_local).total_seconds() / 60)
+        if left > 0:
+            parts += [Prompt("page_response_due_in"), Minutes(min(left, 60 * 60 - 1))]
+        else:
+            parts.append(Prompt("page_response_overdue"))
     if first.customer:
         parts += [Prompt("page_customer"), Text(first.customer)]
     for fault in faults:

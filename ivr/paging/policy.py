@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal, TypeAlias
 
 from ivr.domain import Priority
@@ -29,6 +30,13 @@ DEFAULT_RING_SECONDS = 30
 DEFAULT_ATTEMPTS = 2
 DEFAULT_RETRY_DELAY_SECONDS = 60
 DEFAULT_WAIT_BEFORE_NEXT_SECONDS = 0
+
+# When paging has run out: start again from level 1 this often, for as long
+# as the acknowledge deadline is no more than this far behind.
+DEFAULT_RETRY_FAILED_SECONDS = 600.0
+DEFAULT_GIVE_UP_AFTER_SECONDS = 3600.0
+# The acknowledgement reminder rings this long before the response deadline.
+DEFAULT_REMINDER_LEAD_SECONDS = 900.0
 
 
 class AttemptResult(enum.Enum):
@@ -43,6 +51,7 @@ class AttemptResult(enum.Enum):
     NO_KEY = "no_key"  # answered, message repeated, no key (likely voicemail)
     HUNG_UP = "hung_up"  # answered, hung up without a key
     INTERRUPTED = "interrupted"  # the service died mid-attempt
+    STOPPED = "stopped"  # the page was stopped during the call (no longer critical): we hung up
 
 
 @dataclass(frozen=True)
@@ -83,13 +92,20 @@ class Policy:
 
     `priorities` are the fault priorities that page at all. `ack_timeout`
     asks for the acknowledger to be paged again when an acknowledged fault
-    is still not responded to by its response deadline.
+    is still not responded to `reminder_lead_seconds` before its response
+    deadline. An alert nobody acknowledged starts again from level 1 every
+    `retry_failed_seconds` while the SLA can still be kept (`when_exhausted`),
+    and `failed_notify` are told each time it fails.
     """
 
     levels: tuple[Level, ...] = field(default_factory=_default_levels)
     repeats: int = 2
     priorities: frozenset[str] = frozenset({Priority.CRITICAL.value})
     ack_timeout: bool = True
+    retry_failed_seconds: float = DEFAULT_RETRY_FAILED_SECONDS
+    give_up_after_seconds: float = DEFAULT_GIVE_UP_AFTER_SECONDS
+    reminder_lead_seconds: float = DEFAULT_REMINDER_LEAD_SECONDS
+    failed_notify: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -100,6 +116,10 @@ class Policy:
         unknown = set(self.priorities) - known
         if unknown:
             raise ValueError(f"unknown priorities: {', '.join(sorted(unknown))}")
+        if self.retry_failed_seconds <= 0:
+            raise ValueError("retry_failed_seconds must be positive")
+        if self.give_up_after_seconds < 0 or self.reminder_lead_seconds < 0:
+            raise ValueError("give_up_after_seconds and reminder_lead_seconds must not be negative")
 
     def pages(self, priority: str) -> bool:
         """Whether a fault of this priority pages anyone."""
@@ -175,6 +195,111 @@ def after(policy: Policy, step: Step, result: AttemptResult) -> Decision:
     if step.attempt + 1 < level.attempts:
         return Next(Step(step.repeat, step.level, step.attempt + 1), level.retry_delay_seconds)
     return _next_level(policy, step, level.wait_before_next_seconds)
+
+
+# ---- when paging has run out ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PagingExhausted:
+    """Event: every level of every repeat of a page failed.
+
+    `restart` counts the restarts before this page (0: the first page);
+    `acknowledge_by` is the latest acknowledge deadline among the faults it
+    still pages for (None: none owes one).
+    """
+
+    page_id: int
+    reminder: bool
+    restart: int
+    acknowledge_by: datetime | None
+
+
+@dataclass(frozen=True)
+class NotifyPagingFailed:
+    """Command: tell `recipients` (`[paging] failed_notify`) that nobody answered `page_id`.
+
+    The one hook for the e-mail to people who can act when paging fails:
+    the store queues it in the outbox with the failure.
+    """
+
+    page_id: int
+    recipients: tuple[str, ...]
+    restart_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RestartPaging:
+    """Command: page again from level 1 at `at`, as restart number `restart`."""
+
+    at: datetime
+    restart: int
+
+
+@dataclass(frozen=True)
+class GiveUpPaging:
+    """Command: stop restarting; the SLA can no longer be kept by paging. `why` is for people."""
+
+    why: str
+
+
+ExhaustedCommand: TypeAlias = NotifyPagingFailed | RestartPaging | GiveUpPaging
+
+
+def _give_up_at(policy: Policy, acknowledge_by: datetime) -> datetime:
+    return acknowledge_by + timedelta(seconds=policy.give_up_after_seconds)
+
+
+def when_exhausted(
+    policy: Policy, event: PagingExhausted, now: datetime
+) -> tuple[ExhaustedCommand, ...]:
+    """What to do when a page has run out: tell people, and restart it or give up.
+
+    An alert restarts from level 1 `retry_failed_seconds` from now, unless
+    that is later than the acknowledge deadline plus `give_up_after_seconds`.
+    A reminder never restarts: its faults were acknowledged, and the fault
+    list shows them page_failed.
+    """
+    if event.reminder:
+        return (NotifyPagingFailed(event.page_id, policy.failed_notify, None),)
+    at = now + timedelta(seconds=policy.retry_failed_seconds)
+    if event.acknowledge_by is None:
+        outcome: ExhaustedCommand = GiveUpPaging("no fault on it owes an acknowledgement")
+    elif at > _give_up_at(policy, event.acknowledge_by):
+        outcome = GiveUpPaging(_late(policy, event.acknowledge_by))
+    else:
+        outcome = RestartPaging(at, event.restart + 1)
+    restart_at = outcome.at if isinstance(outcome, RestartPaging) else None
+    return (NotifyPagingFailed(event.page_id, policy.failed_notify, restart_at), outcome)
+
+
+def restart_still_due(policy: Policy, acknowledge_by: datetime | None, now: datetime) -> str | None:
+    """Why a restart due now should not ring (None: ring).
+
+    A restart waits in the database; if the service was down past the
+    give-up time, it is not dialled late.
+    """
+    if acknowledge_by is None:
+        return "no fault on it owes an acknowledgement"
+    if now > _give_up_at(policy, acknowledge_by):
+        return _late(policy, acknowledge_by)
+    return None
+
+
+def _late(policy: Policy, acknowledge_by: datetime) -> str:
+    minutes = policy.give_up_after_seconds / 60
+    return (
+        f"the acknowledge deadline ({acknowledge_by.isoformat(timespec='minutes')}) "
+        f"is {minutes:g} minutes past"
+    )
+
+
+def reminder_due(policy: Policy, respond_by: datetime, now: datetime) -> datetime | None:
+    """When the acknowledgement reminder rings: `reminder_lead_seconds` before the
+    response deadline; None when that moment has already come (the engineer
+    has just acknowledged with less than the lead left, and heard the page)."""
+    due = respond_by - timedelta(seconds=policy.reminder_lead_seconds)
+    return due if due > now else None
 
 
 def target_for(level: Level, chain: Sequence[str], attempt: int = 0) -> str | None:

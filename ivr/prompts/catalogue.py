@@ -85,6 +85,8 @@ CALL_FLOW_PROMPTS = (
 PAGE_FLOW_PROMPTS = (
     "page_intro",
     "page_reminder_intro",
+    "page_response_due_in",
+    "page_response_overdue",
     "page_customer",
     "page_reference",
     "page_reported",
@@ -182,6 +184,9 @@ def default_pieces() -> dict[str, str]:
     pieces |= {f"minute_{m}": minute_words(m) for m in range(1, 60)}
     pieces |= {f"day_{d}": f"the {ordinal_words(d)}" for d in range(1, 32)}
     pieces |= {f"month_{m}": f"of {name}" for m, name in enumerate(MONTHS, start=1)}
+    pieces |= {f"count_{n}": number_words(n) for n in range(1, 60)}
+    pieces |= {"minute": "minute", "minutes": "minutes", "hour": "hour", "hours": "hours"}
+    pieces["and"] = "and"
     return pieces
 
 
@@ -206,6 +211,21 @@ def time_pieces(hour: int, minute: int) -> list[str]:
     if minute:
         words.append(f"minute_{minute}")
     words.append("am" if hour < 12 else "pm")
+    return words
+
+
+def minutes_pieces(minutes: int) -> list[str]:
+    """Piece ids for a span: 15 -> fifteen minutes, 125 -> two hours and five minutes."""
+    if not 1 <= minutes < 60 * 60:
+        raise ValueError(f"minutes_pieces takes 1 to 3599, got {minutes}")
+    hours, rest = divmod(minutes, 60)
+    words: list[str] = []
+    if hours:
+        words += [f"count_{hours}", "hour" if hours == 1 else "hours"]
+    if hours and rest:
+        words.append("and")
+    if rest:
+        words += [f"count_{rest}", "minute" if rest == 1 else "minutes"]
     return words
 
 

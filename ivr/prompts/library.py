@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from ivr.config import PromptConfig, SupportConfig
-from ivr.flow.speech import Digits, Moment, Prompt, SpeechPart, Text, Tone, WavFile
+from ivr.flow.speech import Digits, Minutes, Moment, Prompt, SpeechPart, Text, Tone, WavFile
 from ivr.prompts import dsp
 from ivr.prompts.catalogue import (
     Catalogue,
     PromptError,
     digit_pairs,
     load_catalogue,
+    minutes_pieces,
     moment_pieces,
 )
 from ivr.prompts.recorded_prompts import RecordingProblem, inspect_recording, recordings_in
@@ -264,6 +265,8 @@ class PromptLibrary:
                 chunks += self._joined(
                     moment_pieces(part.at, part.now), self._gaps[WORD_GAP_SECONDS]
                 )
+            elif isinstance(part, Minutes):
+                chunks += self._joined(minutes_pieces(part.minutes), self._gaps[WORD_GAP_SECONDS])
             elif isinstance(part, Text):
                 chunks.append(self._text_audio(part.text))
             elif isinstance(part, Tone):

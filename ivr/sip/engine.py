@@ -385,6 +385,11 @@ class SipEngine:
             return classify_close(early)
         try:
             await call.wait_established(timeout=ring_timeout)
+        except asyncio.CancelledError:
+            # The page was stopped while the phone rang: stop ringing it.
+            with contextlib.suppress(baresip.BaresipError):
+                await call.hangup()
+            raise
         except baresip.CallTimeout:
             # wait_established has hung up the ringing call: a CANCEL went out.
             return DialResult(DialOutcome.NO_ANSWER, None, "no answer")

@@ -36,7 +36,7 @@ class Entry:
 # so only a page that stopped because the fault was dealt with elsewhere
 # needs an entry of its own here.
 _PAGE_END = {
-    "cancelled": ("page", "Paging stopped (the fault was dealt with)"),
+    "cancelled": ("page", "Paging stopped (the fault was dealt with, or no longer pages)"),
 }
 
 _ENTRY_TITLES = {
@@ -48,6 +48,9 @@ _ENTRY_TITLES = {
     "reprioritised": "Priority changed",
     "out_of_scope": "Closed as out of scope",
     "played": "The customer's description was played to the engineer",
+    "failed_again": "Paging failed again: nobody acknowledged",
+    "paging_restarted": "Paging started again from level 1",
+    "paging_gave_up": "Paging gave up",
 }
 
 
@@ -84,7 +87,11 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
     for page in pages:
         if page.kind == REMINDER:
             who = page.target or "the engineer who acknowledged"
-            title = f"Reminder set: {who} is rung again at the response deadline (page {page.id})"
+            title = (
+                f"Reminder set: {who} is rung again before the response deadline (page {page.id})"
+            )
+        elif page.restart:
+            title = f"Paging to start again from level 1 (page {page.id}, restart {page.restart})"
         else:
             title = f"Paging started (page {page.id})"
         entries.append(Entry(page.created_at, "page", title))
@@ -129,7 +136,8 @@ def fault_timeline(session: Session, fault: Fault) -> tuple[list[Entry], list[Pa
             )
         )
     for note in timeline_entries(session, fault):
-        kind = "failed" if note.kind == "page_failed" else note.kind
+        failed = note.kind in ("page_failed", "failed_again", "paging_gave_up")
+        kind = "failed" if failed else note.kind
         title = _ENTRY_TITLES.get(note.kind, note.kind)
         entries.append(Entry(note.created_at, kind, title, who=note.author, detail=note.body))
     order = {"call": 0, "recording": 1, "reported": 2, "page": 3, "attempt": 4}

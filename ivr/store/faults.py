@@ -31,6 +31,9 @@ MAX_TICKET_REF = 100  # as `faults.ticket_ref` holds it
 NOTE = "note"
 # The customer's recorded description was played to an engineer on a page call.
 DESCRIPTION_PLAYED = "played"
+PAGING_RESTARTED = "paging_restarted"
+PAGING_GAVE_UP = "paging_gave_up"
+PAGE_FAILED_AGAIN = "failed_again"  # at most 16 characters, as every kind
 
 
 def new_reference() -> str:
@@ -198,6 +201,15 @@ def move_fault(
 
 def add_note(session: Session, fault: Fault, author: str, text: str, at: datetime) -> FaultNote:
     entry = _write_entry(session, fault, NOTE, author, _clean_note(text, required=True), at)
+    session.flush()
+    return entry
+
+
+def note_paging(session: Session, fault: Fault, kind: str, detail: str, at: datetime) -> FaultNote:
+    """What paging did that is not a move of the fault: a restart, a repeat failure, giving up."""
+    if kind not in (PAGING_RESTARTED, PAGING_GAVE_UP, PAGE_FAILED_AGAIN):
+        raise ValueError(f"not a paging entry: {kind!r}")
+    entry = _write_entry(session, fault, kind, "paging", detail, at)
     session.flush()
     return entry
 

@@ -324,6 +324,9 @@ class Page(Base):
     )
     # The engineer a reminder rings first: whoever acknowledged the alert.
     target: Mapped[str | None] = mapped_column(String(100))
+    # How many times paging for these faults had failed before this page
+    # started again from level 1 (0: the first page).
+    restart: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(12), default=PageStatus.ACTIVE.value)
     repeat: Mapped[int] = mapped_column(default=0)
     level: Mapped[int] = mapped_column(default=0)

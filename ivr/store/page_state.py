@@ -81,19 +81,16 @@ def cancel_pages_for(
     """Stop the running pages about `fault` once none of their faults `still_pages`.
 
     For CLI SECURE's decisions (a lower priority, out of scope). A page being
-    called right now (leased) is left to finish its call; `is_moot` stops it
-    when it is next claimed if its faults were closed.
+    called right now (leased) is stopped too: the scheduler calling for it
+    sees the page is no longer active, hangs the call up and records the
+    attempt as stopped, without moving the page on.
     """
     if fault.id is None:
         return []
     running = session.scalars(
         select(Page)
         .join(PageFault, PageFault.page_id == Page.id)
-        .where(
-            PageFault.fault_id == fault.id,
-            Page.status == PageStatus.ACTIVE.value,
-            lease_free(now),
-        )
+        .where(PageFault.fault_id == fault.id, Page.status == PageStatus.ACTIVE.value)
     ).all()
     return [
         cancel_page(session, page, now)

@@ -18,30 +18,46 @@ database error rather than a hope.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ivr.domain import PageKind, PageStatus
+from ivr.domain import FaultStatus, PageKind, PageStatus
 from ivr.faults.lifecycle import Action, may
 from ivr.paging.policy import (
     Acknowledged,
     AttemptResult,
     Decision,
     Exhausted,
+    GiveUpPaging,
     Next,
+    NotifyPagingFailed,
+    PagingExhausted,
     Policy,
+    RestartPaging,
     Step,
     after,
+    first_step,
+    reminder_due,
+    restart_still_due,
     target_for,
+    when_exhausted,
 )
 from ivr.store.engineers import PagingError, find_engineer
-from ivr.store.faults import fault_state, move_fault
+from ivr.store.faults import (
+    PAGE_FAILED_AGAIN,
+    PAGING_GAVE_UP,
+    PAGING_RESTARTED,
+    fault_state,
+    move_fault,
+    note_paging,
+)
 from ivr.store.models import Fault, Page, PageAttempt, PageFault
 from ivr.store.oncall import chain_at
+from ivr.store.outbox import queue_message
 from ivr.store.page_state import cancel_page, close_page, is_moot, lease_free
 
 log = logging.getLogger(__name__)
@@ -65,6 +81,10 @@ class LeaseLost(PagingError):
     """The page is no longer leased to this scheduler; another one may be on it."""
 
 
+class GaveUp(PagingError):
+    """A restart came due too late to keep the SLA: the page closed instead of ringing."""
+
+
 # ---- pages ----------------------------------------------------------------------
 
 
@@ -82,7 +102,8 @@ def open_page(session: Session, fault: Fault, now: datetime) -> Page:
     Idempotent for the same fault, so the service may retry after an error
     without paging twice. A second fault from the same customer while their
     first is still being paged joins that page: one engineer, both references.
-    (Never a reminder, which may be hours away: a new fault is paged now.)
+    (Never a reminder, which may be hours away, nor a restart waiting for its
+    time after a failure: a new fault is paged now.)
     Whether the fault's priority pages at all is the caller's decision
     (`Policy.pages`).
     """
@@ -96,7 +117,12 @@ def open_page(session: Session, fault: Fault, now: datetime) -> Page:
             select(Page)
             .join(PageFault, PageFault.page_id == Page.id)
             .join(Fault, Fault.id == PageFault.fault_id)
-            .where(Page.status == ACTIVE, Page.kind == ALERT, Fault.customer == fault.customer)
+            .where(
+                Page.status == ACTIVE,
+                Page.kind == ALERT,
+                Page.restart == 0,
+                Fault.customer == fault.customer,
+            )
             .order_by(Page.id)
             .limit(1)
         )
@@ -206,6 +232,8 @@ def begin_attempt(
         raise PagingError(f"page {page.id} is at {step}, which the [paging] policy no longer has")
     if _attempt_at(session, page, step) is not None:
         raise StepAlreadyAttempted(f"page {page.id} has already attempted {step}")
+    if page.restart and step == first_step(policy):
+        _restart(session, page, policy, now)
     level = policy.levels[step.level]
     if page.kind == REMINDER and page.target and step.repeat == 0 and step.level == 0:
         name: str | None = page.target  # who acknowledged is asked first, then the policy
@@ -243,6 +271,36 @@ def begin_attempt(
     return attempt
 
 
+def _owing_acknowledgement(page: Page, policy: Policy) -> list[Fault]:
+    """The faults a restart still pages for: open, unacknowledged, of a priority that pages."""
+    return [
+        f
+        for f in page.faults
+        if f.acknowledged_at is None and f.closed_at is None and policy.pages(f.priority)
+    ]
+
+
+def _acknowledge_by(faults: list[Fault]) -> datetime | None:
+    """The latest deadline: paging goes on while any fault on it can still be kept."""
+    deadlines = [f.acknowledge_by for f in faults if f.acknowledge_by is not None]
+    return max(deadlines) if deadlines else None
+
+
+def _restart(session: Session, page: Page, policy: Policy, now: datetime) -> None:
+    """A restart's first call: on the timeline, unless it came due too late (GaveUp)."""
+    owed = _owing_acknowledgement(page, policy)
+    why = restart_still_due(policy, _acknowledge_by(owed), now)
+    if why is not None:
+        close_page(page, FAILED, now)
+        for fault in owed:
+            note_paging(session, fault, PAGING_GAVE_UP, f"page {page.id} not rung: {why}", now)
+        session.flush()
+        raise GaveUp(f"page {page.id}: paging gave up: {why}")
+    for fault in owed:
+        detail = f"restart {page.restart} (page {page.id})"
+        note_paging(session, fault, PAGING_RESTARTED, detail, now)
+
+
 def _describe(targets: object) -> str:
     return "|".join(targets) if isinstance(targets, tuple) else str(targets)
 
@@ -269,17 +327,18 @@ def finish_attempt(
 
 
 def advance(
-    session: Session, page: Page, decision: Decision, now: datetime, *, remind: bool = False
+    session: Session, page: Page, decision: Decision, now: datetime, *, policy: Policy | None = None
 ) -> Page:
     """Apply the policy's decision to the page and, when it ends, to its faults.
 
     Acknowledged fills the faults' acknowledgement (who and when: the SLA
-    clock reads it) unless someone acknowledged them already; with `remind`
-    (the policy's ack_timeout) an acknowledged alert also opens a reminder
-    for its response deadline. Exhausted marks still-open faults (and,
-    for a reminder, acknowledged ones) page_failed, which the fault list
-    shows loudly. The lease is released
-    either way, so the next step is claimed afresh.
+    clock reads it) unless someone acknowledged them already; with a
+    `policy` whose ack_timeout is on, an acknowledged alert also opens a
+    reminder before its response deadline. Exhausted marks still-open faults
+    (and, for a reminder, acknowledged ones) page_failed, which the fault
+    list shows loudly, and with a `policy` carries out `when_exhausted`:
+    failed_notify is told and an alert starts again later, or gives up.
+    The lease is released either way, so the next step is claimed afresh.
     """
     if page.status != ACTIVE:
         raise PagingError(f"page {page.id} is {page.status}, not active")
@@ -300,8 +359,8 @@ def advance(
                     author=who or PAGING_AUTHOR,
                     comment=f"pressed 1 on page {page.id}",
                 )
-        if remind and page.kind == ALERT and who is not None:
-            open_reminder(session, page, who, now)
+        if policy is not None and policy.ack_timeout and page.kind == ALERT and who is not None:
+            open_reminder(session, page, who, now, policy)
     elif isinstance(decision, Next):
         if decision.step <= page.step:
             raise PagingError(
@@ -317,31 +376,140 @@ def advance(
         page.lease_until = None
     elif isinstance(decision, Exhausted):
         close_page(page, FAILED, now)
+        commands = _when_exhausted(page, policy, now)
+        restart = next((c for c in commands if isinstance(c, RestartPaging)), None)
+        then = _then(commands, policy)
         # An unanswered reminder is as loud as an unanswered alert: the fault
         # was acknowledged, but nobody is answering for its response now.
         for fault in page.faults:
             if page.kind == ALERT and fault.acknowledged_at is not None:
                 continue  # acknowledged some other way while the page rang on
+            comment = f"nobody acknowledged {page.kind} page {page.id}{then}"
             if may(fault_state(fault), Action.PAGING_FAILED):
                 move_fault(
-                    session,
-                    fault,
-                    Action.PAGING_FAILED,
-                    now,
-                    author=PAGING_AUTHOR,
-                    comment=f"nobody acknowledged {page.kind} page {page.id}",
+                    session, fault, Action.PAGING_FAILED, now, author=PAGING_AUTHOR, comment=comment
                 )
+            elif fault.closed_at is None and fault.status == FaultStatus.PAGE_FAILED.value:
+                note_paging(session, fault, PAGE_FAILED_AGAIN, comment, now)
+        for command in commands:
+            if isinstance(command, NotifyPagingFailed):
+                notify_paging_failed(session, command, now)
+        if restart is not None and policy is not None:
+            _open_restart(session, page, policy, restart, now)
     session.flush()
     return page
 
 
-def open_reminder(session: Session, alert: Page, engineer: str, now: datetime) -> Page | None:
-    """Page `engineer` again at the response deadline of the alert's faults, unless met.
+def _when_exhausted(
+    page: Page, policy: Policy | None, now: datetime
+) -> tuple[NotifyPagingFailed | RestartPaging | GiveUpPaging, ...]:
+    if policy is None:
+        return ()
+    owed = _owing_acknowledgement(page, policy)
+    event = PagingExhausted(
+        page.id, page.kind == REMINDER, page.restart, _acknowledge_by(owed) if owed else None
+    )
+    return when_exhausted(policy, event, now)
 
-    Due at the earliest deadline among the faults still owing a response;
-    None when no fault owes one that is still ahead (acknowledging after
-    the response deadline needs no reminder that it has passed: the fault
-    list already shows it overdue).
+
+def _then(commands: tuple[object, ...], policy: Policy | None) -> str:
+    """What happens next, for the failure's timeline entry."""
+    for command in commands:
+        if isinstance(command, RestartPaging) and policy is not None:
+            minutes = policy.retry_failed_seconds / 60
+            return f"; paging starts again from level 1 in {minutes:g} minutes"
+        if isinstance(command, GiveUpPaging):
+            return f"; paging gives up: {command.why}"
+    return ""
+
+
+def _open_restart(
+    session: Session, failed: Page, policy: Policy, restart: RestartPaging, now: datetime
+) -> Page:
+    """The failed page's next round, from level 1, for the faults still owing an acknowledgement."""
+    owed = _owing_acknowledgement(failed, policy)
+    page = Page(
+        fault_id=owed[0].id,
+        kind=ALERT,
+        restart=restart.restart,
+        status=ACTIVE,
+        next_action_at=restart.at,
+        created_at=now,
+    )
+    session.add(page)
+    session.flush()
+    for fault in owed:
+        session.add(PageFault(page_id=page.id, fault_id=fault.id, joined_at=now))
+    session.flush()
+    log.warning(
+        "page %d: nobody acknowledged; page %d starts again from level 1 at %s",
+        failed.id,
+        page.id,
+        restart.at.isoformat(timespec="seconds"),
+    )
+    return page
+
+
+def notify_paging_failed(session: Session, command: NotifyPagingFailed, now: datetime) -> None:
+    """Tell `[paging] failed_notify` that nobody acknowledged a page, one e-mail per fault.
+
+    Queued in the failure's own transaction (the outbox), so the message is
+    sent exactly when the failure is recorded, and never holds it up.
+    """
+    page = session.get(Page, command.page_id)
+    then = (
+        f"Paging starts again from level 1 at {_utc(command.restart_at)}."
+        if command.restart_at is not None
+        else "Paging has stopped: nobody will be rung again automatically."
+    )
+    log.error(
+        "page %d: nobody acknowledged; %s Told: %s",
+        command.page_id,
+        then,
+        ", ".join(command.recipients) or "nobody (no [paging] failed_notify)",
+    )
+    if page is None or not command.recipients:
+        return
+    for fault in page.faults:
+        owed = "respond to" if fault.acknowledged_at is not None else "acknowledge"
+        due = fault.respond_by if fault.acknowledged_at is not None else fault.acknowledge_by
+        lines = [
+            f"Nobody answered the {page.kind} page for fault {fault.reference}: every level "
+            "of the escalation was called.",
+            "",
+            f"Priority: {fault.priority}",
+            f"Customer: {fault.customer or 'unknown'}",
+            f"Calling number: {fault.cli or 'none'}",
+            f"Reported: {_utc(fault.reported_at)} ({fault.channel})",
+            f"To {owed} by: {_utc(due) if due is not None else 'no deadline'}",
+            "",
+            then,
+            f"Phone the customer and an engineer, then record it: `ivr faults ack "
+            f"{fault.reference}` or the fault's page on the web.",
+        ]
+        queue_message(
+            session,
+            command.recipients,
+            f"paging failed, nobody answered for this {fault.priority} fault",
+            "\n".join(lines),
+            now,
+            fault=fault,
+        )
+
+
+def _utc(moment: datetime | None) -> str:
+    return "unknown" if moment is None else f"{moment.astimezone(UTC):%a %d %b %Y %H:%M} UTC"
+
+
+def open_reminder(
+    session: Session, alert: Page, engineer: str, now: datetime, policy: Policy
+) -> Page | None:
+    """Page `engineer` again shortly before the response deadline of the alert's faults.
+
+    Due `reminder_lead_seconds` before the earliest deadline among the
+    faults still owing a response; None when that moment has come already
+    (acknowledging after it needs no reminder: the engineer has just heard
+    the page, and the fault list shows an overdue one).
     """
     owed = [
         f
@@ -353,7 +521,9 @@ def open_reminder(session: Session, alert: Page, engineer: str, now: datetime) -
     ]
     if not owed:
         return None
-    due = min(f.respond_by for f in owed if f.respond_by is not None)
+    due = reminder_due(policy, min(f.respond_by for f in owed if f.respond_by is not None), now)
+    if due is None:
+        return None
     reminder = Page(
         fault_id=owed[0].id,
         kind=REMINDER,
@@ -409,7 +579,7 @@ def recover_interrupted(
             raise PagingError(
                 f"page {page.id} is at {page.step}, which the [paging] policy no longer has"
             )
-        advance(session, page, after(policy, page.step, result), now, remind=policy.ack_timeout)
+        advance(session, page, after(policy, page.step, result), now, policy=policy)
         moved.append(page)
     return moved
 
@@ -435,7 +605,14 @@ def take_over(session: Session, page: Page, policy: Policy, now: datetime) -> Pa
             detail="the node making this call stopped during it",
         )
     decision = after(policy, page.step, AttemptResult(attempt.result))
-    return advance(session, page, decision, now, remind=policy.ack_timeout)
+    return advance(session, page, decision, now, policy=policy)
+
+
+def stopped_pages(session: Session, page_ids: list[int]) -> list[int]:
+    """Which of these pages are no longer active (their calls should end)."""
+    return list(
+        session.scalars(select(Page.id).where(Page.id.in_(page_ids), Page.status != ACTIVE))
+    )
 
 
 def pending_pages(session: Session) -> list[Page]:
@@ -536,6 +713,7 @@ def page_as_dict(page: Page) -> dict[str, object]:
         "faults": [f.reference for f in page.faults],
         "kind": page.kind,
         "target": page.target,
+        "restart": page.restart,
         "status": page.status,
         "step": {"repeat": page.repeat, "level": page.level, "attempt": page.attempt},
         "next_action_at": _iso(page.next_action_at),

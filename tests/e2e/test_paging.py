@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -196,7 +196,8 @@ def test_an_acknowledged_fault_not_responded_to_rings_the_acknowledger_again(
     line.wait_for_output(r"reminder page \d+ will ring alice at ")
     (reminder,) = [p for p in pages(line, fault["reference"]) if p["kind"] == "reminder"]
     due = datetime.fromisoformat(reminder["next_action_at"])
-    assert due == datetime.fromisoformat(fault["respond_by"])
+    # [paging] reminder_lead_minutes, 15 by default, before the response deadline.
+    assert due == datetime.fromisoformat(fault["respond_by"]) - timedelta(minutes=15)
     # The response deadline is hours away: bring it to now, as if those hours
     # had passed with nobody responding. The service finds it due by itself.
     db = Database(database)

@@ -45,6 +45,23 @@ def test_defaults_short_levels_and_no_priorities(tmp_path: Path) -> None:
     assert policy.priorities == frozenset()
 
 
+def test_failed_paging_settings_are_minutes_and_addresses(tmp_path: Path) -> None:
+    defaults = Config().paging
+    assert (defaults.retry_failed_seconds, defaults.give_up_after_seconds) == (600, 3600)
+    assert (defaults.reminder_lead_seconds, defaults.failed_notify) == (900, ())
+    policy = paging(
+        tmp_path,
+        retry_failed_minutes="0.05",
+        give_up_after_minutes="0",
+        reminder_lead_minutes="5",
+        failed_notify="ops@example.com, Duty@Example.com,duty@example.com",
+    ).paging
+    assert policy.retry_failed_seconds == pytest.approx(3)
+    assert policy.give_up_after_seconds == 0
+    assert policy.reminder_lead_seconds == 300
+    assert policy.failed_notify == ("ops@example.com", "Duty@Example.com")
+
+
 def test_an_inline_comment_is_not_part_of_the_value(tmp_path: Path) -> None:
     policy = paging(tmp_path, levels="oncall:10:1 ; just one", repeats="1").paging
     assert policy == Policy(levels=(Level("oncall", 10, 1),), repeats=1)
@@ -72,6 +89,11 @@ def test_an_inline_comment_is_not_part_of_the_value(tmp_path: Path) -> None:
         ("message_plays", "0", "must be from 1 to 20"),
         ("key_timeout", "inf", "must be from 1 to 120 seconds"),
         ("lease_seconds", "30", r"longer than the longest ring \(30 s\)"),
+        ("retry_failed_minutes", "0", "must be from 0.01 to 1440 minutes, got 0"),
+        ("retry_failed_minutes", "soon", "expected a number from 0.01 to 1440 minutes"),
+        ("give_up_after_minutes", "-5", "must be from 0 to 10080 minutes, got -5"),
+        ("reminder_lead_minutes", "nan", "must be from 0 to 1440 minutes"),
+        ("failed_notify", "ops@example.com, not-an-address", "'not-an-address' is not an e-mail"),
     ],
 )
 def test_mistakes_name_file_line_key_and_range(

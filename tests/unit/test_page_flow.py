@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from ivr.flow.events import (
     Answered,
@@ -16,9 +19,10 @@ from ivr.flow.events import (
     StopPlayback,
     TimerExpired,
 )
-from ivr.flow.speech import Digits, Moment, Prompt, Text
+from ivr.flow.speech import Digits, Minutes, Moment, Prompt, Text
 from ivr.paging.page_flow import PagedFault, PageFlow, PageSettings, page_message
 from ivr.paging.policy import AttemptResult
+from ivr.prompts.catalogue import default_pieces, minutes_pieces
 
 LONDON = ZoneInfo("Europe/London")
 REPORTED = datetime(2026, 11, 25, 14, 5, tzinfo=LONDON)
@@ -47,6 +51,33 @@ def test_a_reminder_says_so_first_then_the_same_details() -> None:
     parts = page_message([FAULT], NOW, reminder=True)
     assert parts[0] == Prompt("page_reminder_intro")
     assert parts[1:] == page_message([FAULT], NOW)[1:]
+
+
+def test_a_reminder_says_how_long_is_left_before_the_response_is_due() -> None:
+    due = replace(FAULT, respond_by=NOW + timedelta(minutes=14, seconds=30))
+    parts = page_message([due], NOW, reminder=True)
+    assert parts[:3] == [
+        Prompt("page_reminder_intro"),
+        Prompt("page_response_due_in"),
+        Minutes(15),  # rounded up: never less time than there is
+    ]
+    assert parts[3:] == page_message([FAULT], NOW)[1:]
+    late = replace(FAULT, respond_by=NOW - timedelta(minutes=1))
+    assert page_message([late], NOW, reminder=True)[1] == Prompt("page_response_overdue")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [
+        (15, "fifteen minutes"),
+        (1, "one minute"),
+        (60, "one hour"),
+        (125, "two hours and five minutes"),
+    ],
+)
+def test_a_span_is_said_in_hours_and_minutes(minutes: int, words: str) -> None:
+    pieces = default_pieces()
+    assert " ".join(pieces[p] for p in minutes_pieces(minutes)) == words
 
 
 def test_joined_faults_are_all_read_out() -> None:

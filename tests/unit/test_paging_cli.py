@@ -267,6 +267,21 @@ def test_pages_list_shows_attempts(conf: Path, tmp_path: Path) -> None:
     assert "r1 l1 a1  Bob" in text and "busy 486" in text
 
 
+def test_pages_list_shows_a_restart(conf: Path, tmp_path: Path) -> None:
+    team(conf)
+    now = datetime(2026, 1, 13, 2, 0, tzinfo=UTC)
+    database = Database(f"sqlite:///{tmp_path}/x.db")
+    with database.sessions.begin() as session:
+        fault = Fault(reference="123456", priority="critical", customer="Acme", reported_at=now)
+        session.add(fault)
+        session.flush()
+        open_page(session, fault, now).restart = 2
+    database.dispose()
+    assert "page 1  restart 2 from level 1  fault 123456  active" in ok(conf, "pages", "list")
+    (row,) = json.loads(ok(conf, "pages", "list", "--json"))
+    assert row["restart"] == 2
+
+
 def test_pages_list_unknown_fault(conf: Path) -> None:
     result = ivr(conf, "pages", "list", "--fault", "999999")
     assert result.exit_code == 1

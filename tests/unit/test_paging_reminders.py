@@ -1,5 +1,5 @@
-"""The acknowledgement timeout: an acknowledged fault not responded to by its
-response deadline pages the engineer who acknowledged it again.
+"""The acknowledgement timeout: an acknowledged fault not responded to shortly
+before its response deadline pages the engineer who acknowledged it again.
 
 On a real SQLite file; each `with db.sessions.begin()` block is one committed
 transaction, as the scheduler would use them.
@@ -38,6 +38,7 @@ from ivr.store.pages import (
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)  # a Wednesday night, Alice's week
 RESPOND_BY = T0 + timedelta(hours=3)
+REMIND_AT = RESPOND_BY - timedelta(minutes=15)  # [paging] reminder_lead_minutes = 15
 POLICY = Policy(
     levels=(
         Level("oncall", ring_seconds=30, attempts=2, retry_delay_seconds=60),
@@ -45,6 +46,7 @@ POLICY = Policy(
     ),
     repeats=1,
     ack_timeout=True,
+    reminder_lead_seconds=900,
 )
 WITHOUT_REMINDERS = Policy(levels=POLICY.levels, repeats=1, ack_timeout=False)
 
@@ -95,7 +97,7 @@ def call(
         current = session.get_one(Page, page_id)
         finish_attempt(session, ended, result, now)
         decision = after(policy, current.step, result)
-        advance(session, current, decision, now, remind=policy.ack_timeout)
+        advance(session, current, decision, now, policy=policy)
     return name
 
 
@@ -115,19 +117,21 @@ def reminder_id(db: Database) -> int:
         return found
 
 
-def test_acknowledging_schedules_a_reminder_at_the_response_deadline(db: Database) -> None:
+def test_acknowledging_schedules_a_reminder_its_lead_before_the_response_deadline(
+    db: Database,
+) -> None:
     alert = report(db, "100001")
     report(db, "100002", respond_by=RESPOND_BY + timedelta(hours=1))  # joins the same page
     acked = T0 + timedelta(minutes=5)
     assert call(db, alert, acked, AttemptResult.ACKNOWLEDGED) == "Alice"
     assert pages(db) == [
         (ALERT, "acknowledged", None, None, ["100001", "100002"]),
-        (REMINDER, "active", "Alice", RESPOND_BY, ["100001", "100002"]),
+        (REMINDER, "active", "Alice", REMIND_AT, ["100001", "100002"]),
     ]
     with db.sessions() as session:
         # The scheduler sleeps until the earliest response deadline.
-        assert next_due_at(session, acked) == RESPOND_BY
-        assert claim_due_pages(session, RESPOND_BY - timedelta(seconds=1), "node-1", 120) == []
+        assert next_due_at(session, acked) == REMIND_AT
+        assert claim_due_pages(session, REMIND_AT - timedelta(seconds=1), "node-1", 120) == []
 
 
 def test_the_reminder_rings_the_acknowledger_first_even_off_the_rota(db: Database) -> None:
@@ -139,8 +143,8 @@ def test_the_reminder_rings_the_acknowledger_first_even_off_the_rota(db: Databas
     assert pages(db)[1][:3] == (REMINDER, "active", "Bob")
     # At the deadline Bob is rung (not Alice, who is still on call), twice as
     # the first level says, then the level after it as a new page would.
-    assert call(db, reminder, RESPOND_BY, AttemptResult.NO_ANSWER) == "Bob"
-    retry = RESPOND_BY + timedelta(seconds=60)
+    assert call(db, reminder, REMIND_AT, AttemptResult.NO_ANSWER) == "Bob"
+    retry = REMIND_AT + timedelta(seconds=60)
     assert call(db, reminder, retry, AttemptResult.BUSY) == "Bob"
     assert call(db, reminder, retry, AttemptResult.ACKNOWLEDGED) == "Bob"  # level 2: "next"
     kinds = [(kind, status) for kind, status, *_ in pages(db)]
@@ -203,7 +207,7 @@ def test_a_reminder_found_moot_when_due_is_cancelled_not_rung(db: Database) -> N
         fault = session.scalars(select(Fault)).one()
         fault.responded_at, fault.status = T0 + timedelta(hours=1), "responded"
     with db.sessions.begin() as session:
-        assert claim_due_pages(session, RESPOND_BY, "node-1", 120) == []
+        assert claim_due_pages(session, REMIND_AT, "node-1", 120) == []
     assert pages(db)[1][1] == "cancelled"
 
 
@@ -212,6 +216,7 @@ def test_a_reminder_found_moot_when_due_is_cancelled_not_rung(db: Database) -> N
     [
         (RESPOND_BY, WITHOUT_REMINDERS),  # ack_timeout = no
         (T0 + timedelta(minutes=1), POLICY),  # acknowledged after the deadline
+        (T0 + timedelta(minutes=19), POLICY),  # acknowledged with less than the lead left
         (None, POLICY),  # a fault without an SLA clock
     ],
 )
@@ -246,9 +251,9 @@ def test_a_reminder_nobody_answers_marks_the_fault_page_failed(db: Database) -> 
     call(db, alert, T0, AttemptResult.ACKNOWLEDGED)
     reminder = reminder_id(db)
     called = [
-        call(db, reminder, RESPOND_BY, AttemptResult.NO_ANSWER),
-        call(db, reminder, RESPOND_BY + timedelta(seconds=60), AttemptResult.BUSY),
-        call(db, reminder, RESPOND_BY + timedelta(seconds=60), AttemptResult.NO_KEY),
+        call(db, reminder, REMIND_AT, AttemptResult.NO_ANSWER),
+        call(db, reminder, REMIND_AT + timedelta(seconds=60), AttemptResult.BUSY),
+        call(db, reminder, REMIND_AT + timedelta(seconds=60), AttemptResult.NO_KEY),
     ]
     assert called == ["Alice", "Alice", "Bob"]
     assert pages(db)[1][1] == "failed"

@@ -166,7 +166,7 @@ def _page_until(
                 sip_status=487 if result.value == "no_answer" else None,
             )
         decision = after(policy, page.step, AttemptResult(attempt.result))
-        advance(session, page, decision, ended, remind=policy.ack_timeout)
+        advance(session, page, decision, ended, policy=policy)
         at = page.next_action_at or ended
     return page
 

@@ -226,7 +226,11 @@ def test_acknowledge_through_the_form_updates_the_fault(admin: TestClient, db: D
         assert fault.acknowledged_at == NOW
         notes = session.scalars(select(FaultNote).where(FaultNote.fault_id == fault.id)).all()
         assert [(n.kind, n.author, n.body) for n in notes] == [
-            ("page_failed", "paging", "nobody acknowledged alert page 1"),
+            (
+                "page_failed",
+                "paging",
+                "nobody acknowledged alert page 1; paging starts again from level 1 in 10 minutes",
+            ),
             ("acknowledged", ADMIN, "Rang the customer back"),
         ]
     # The loud alert is gone from the dashboard once someone has it in hand.
@@ -247,7 +251,9 @@ def test_respond_resolve_and_notes(admin: TestClient, db: Database) -> None:
 
 def test_the_timeline_shows_the_reminder_a_response_stopped(admin: TestClient) -> None:
     html = admin.get(f"/faults/{RESOLVED_REF}").text
-    assert re.search(r"Reminder set: [A-Z][a-z]+ [A-Z][a-z]+ is rung again at the response", html)
+    assert re.search(
+        r"Reminder set: [A-Z][a-z]+ [A-Z][a-z]+ is rung again before the response", html
+    )
     assert "Reminder stopped (the fault was responded to)" in html
 
 
