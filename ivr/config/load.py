@@ -29,6 +29,7 @@ from ivr.config.model import (
     TrunkConfig,
     WebConfig,
 )
+from ivr.config.network import media, tls, transports
 from ivr.config.paging import page_call, paging_policy
 from ivr.config.source import ConfigError, Invalid, Section, Setting, Source, resolve_path
 from ivr.config.values import boolean, decimal, host_port, one_of, text, whole, yes_no
@@ -231,6 +232,10 @@ def _config(source: Source) -> Config:
     database_wait = general.get("database_wait_seconds", "30", decimal(0, 600, " seconds"))
     auto_migrate = general.get("auto_migrate", "yes", boolean, show=yes_no)
     log_format = general.get("log_format", "text", one_of(LogFormat), show=str)
+    sip_transports, tls_port = transports(general, port)
+    tls_config = tls(source.section("tls"), base, general, sip_transports)
+    sip_ports = tuple(p for p in (port, tls_port) if p is not None)
+    media_config = media(source.section("media"), max_calls, sip_ports)
     trunk = _trunk(source.section("trunk"))
     guard = _guard(source.section("guard"))
     prompts = _prompts(source.section("prompts"), base)
@@ -255,6 +260,10 @@ def _config(source: Source) -> Config:
         database_wait_seconds=database_wait,
         auto_migrate=auto_migrate,
         log_format=log_format,
+        transports=sip_transports,
+        tls_port=tls_port,
+        tls=tls_config,
+        media=media_config,
         trunk=trunk,
         prompts=prompts,
         menu=menu,
