@@ -57,6 +57,13 @@ class FaultLineService:
                 registrar=config.trunk.registrar,
                 username=config.trunk.username,
                 password=config.trunk.password,
+                transports=tuple(config.transports),
+                tls_certificate=config.tls.certificate,
+                tls_key=config.tls.key,
+                tls_ca=config.tls.ca,
+                rtp_ports=config.media.rtp_ports,
+                srtp=config.media.srtp.value,
+                codecs=tuple(config.media.codecs),
             )
         )
         # Who this node is, in the call log and on page leases: the same
@@ -200,8 +207,7 @@ class FaultLineService:
             # The engine's errors are the SIP stack's own types, which only
             # ivr.sip may import; any of them here means nothing is listening.
             raise StartupError(
-                f"cannot listen for SIP on {self.config.listen_host}:{self.config.listen_port} "
-                f"(UDP and TCP): {exc}"
+                f"cannot listen for SIP on {self.engine.settings.listeners()}: {exc}"
             ) from exc
         await asyncio.to_thread(self.guard.install)
         await self.pager.start()
