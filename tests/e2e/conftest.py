@@ -46,6 +46,7 @@ SQLITE_ONLY = (
     "tests/e2e/test_flood.py::",
     "tests/e2e/test_borrowed_identity.py::",
     "tests/e2e/test_sip_answers.py::",
+    "tests/e2e/test_network.py::",
 )
 # The longest tests (prefixes of node ids), started first so that neither
 # worker is left running one of them alone at the end of the suite.
