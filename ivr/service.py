@@ -17,7 +17,7 @@ from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.session import CallSession, SessionDeps
-from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
+from ivr.sip.engine import InboundCall, SipEngine, settings_from
 from ivr.sip.guard import Guard
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
@@ -48,24 +48,7 @@ class FaultLineService:
         self.db = Database(config.database_url)
         self.calendar = config.hours.calendar(config.timezone)
         self.prompts = PromptLibrary(config.prompts, config.support)
-        self.engine = SipEngine(
-            EngineSettings(
-                listen_host=config.listen_host,
-                listen_port=config.listen_port,
-                max_calls=STACK_CALL_LINES,
-                rtp_timeout=config.rtp_timeout,
-                registrar=config.trunk.registrar,
-                username=config.trunk.username,
-                password=config.trunk.password,
-                transports=tuple(config.transports),
-                tls_certificate=config.tls.certificate,
-                tls_key=config.tls.key,
-                tls_ca=config.tls.ca,
-                rtp_ports=config.media.rtp_ports,
-                srtp=config.media.srtp.value,
-                codecs=tuple(config.media.codecs),
-            )
-        )
+        self.engine = SipEngine(settings_from(config))
         # Who this node is, in the call log and on page leases: the same
         # after a restart, so the restarted node recognises its own work.
         self.node = f"{socket.gethostname()}:{config.listen_port}"

@@ -41,6 +41,7 @@ from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import split_status
 
 from ivr.audio.downsample import TARGET_RATE, Downsampler
+from ivr.config import Config as SipConf
 from ivr.sip.digits import DigitInput
 from ivr.sip.player import play_pcm
 from ivr.sip.trace import InviteKey, SipTrace
@@ -112,6 +113,33 @@ class EngineSettings:
         if self.tls_port is not None:
             parts.append(f"{'' if plain else self.listen_host + ':'}{self.tls_port} (tls)")
         return ", ".join(parts)
+
+
+def settings_from(
+    config: SipConf, *, listen_port: int | None = None, max_calls: int = STACK_CALL_LINES
+) -> EngineSettings:
+    """The engine as sip.conf describes it; `ivr serve` and `ivr page test` alike.
+
+    `listen_port` replaces the configured one (a page test must not take the
+    service's port); with TLS alone it is TLS's port.
+    """
+    port = config.tls_port if config.transports == ("tls",) else config.listen_port
+    return EngineSettings(
+        listen_host=config.listen_host,
+        listen_port=listen_port or port or config.listen_port,
+        max_calls=max_calls,
+        rtp_timeout=config.rtp_timeout,
+        registrar=config.trunk.registrar,
+        username=config.trunk.username,
+        password=config.trunk.password,
+        transports=tuple(config.transports),
+        tls_certificate=config.tls.certificate,
+        tls_key=config.tls.key,
+        tls_ca=config.tls.ca,
+        rtp_ports=config.media.rtp_ports,
+        srtp=config.media.srtp.value,
+        codecs=tuple(config.media.codecs),
+    )
 
 
 class _CallAudioSink:
