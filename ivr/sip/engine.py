@@ -177,8 +177,7 @@ class ActiveCall:
         self._early_digits: list[str] = []
         self._closed_listeners: list[Callable[[str], None]] = []
         self._audio_listeners: list[Callable[[bytes], None]] = []
-        # Received audio's rate, once the stack reports it, and the
-        # downsampler that brings a wideband call to 8 kHz.
+        # Brings received audio to 8 kHz; made once the stack reports its rate.
         self._rx_to_narrowband: Downsampler | None = None
         loop = asyncio.get_running_loop()
         self._established: asyncio.Future[bool] = loop.create_future()
@@ -368,16 +367,20 @@ class SipEngine:
         logging.getLogger(NATIVE_LOGGER).addHandler(self.trace)
 
         s = self.settings
-        config = Config(
-            net_interface=s.listen_host,
-            max_concurrent_calls=s.max_calls,
-            expose_headers=EXPOSED_HEADERS,
-            sip_trace=True,
-            rtp_timeout=s.rtp_timeout,
-            extra_config_text=self._stack_directives(),
-        )
         self._runtime = Runtime()
-        await self._runtime.start(config)
+        try:
+            config = Config(
+                net_interface=s.listen_host,
+                max_concurrent_calls=s.max_calls,
+                expose_headers=EXPOSED_HEADERS,
+                sip_trace=True,
+                rtp_timeout=s.rtp_timeout,
+                extra_config_text=self._stack_directives(),
+            )
+            await self._runtime.start(config)
+        finally:
+            # The stack has read the joined certificate and key as it started.
+            self._forget_certificate_file()
         self._runtime.subscribe(self._remember_close)
         media_encryption = STACK_MEDIA_ENCRYPTION[s.srtp]
         account = Account(
@@ -436,7 +439,8 @@ class SipEngine:
         return "".join(line + "\n" for line in lines)
 
     def _certificate_file(self) -> Path | None:
-        """The certificate with its key in one file (the stack reads one), private to us."""
+        """The certificate with its key in one file (the stack reads one), private to us,
+        and only until the stack has started."""
         s = self.settings
         if s.tls_certificate is None or s.tls_key is None:
             return s.tls_certificate
@@ -447,6 +451,11 @@ class SipEngine:
             out.write(s.tls_certificate.read_bytes().rstrip(b"\n") + b"\n")
             out.write(s.tls_key.read_bytes())
         return joined
+
+    def _forget_certificate_file(self) -> None:
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
 
     def _track(self, call: ActiveCallT) -> ActiveCallT:
         self._live.add(call)
@@ -528,9 +537,6 @@ class SipEngine:
         if self._runtime is not None:
             await self._runtime.close()
             self._runtime = None
-        if self._private_dir is not None:
-            shutil.rmtree(self._private_dir, ignore_errors=True)
-            self._private_dir = None
         if self.trace is not None:
             logging.getLogger(TRACE_LOGGER).removeHandler(self.trace)
             logging.getLogger(NATIVE_LOGGER).removeHandler(self.trace)

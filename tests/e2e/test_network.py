@@ -65,7 +65,13 @@ def test_a_call_over_tls_with_srtp_reports_a_fault(
         tls={"certificate": str(pem / "cert.pem"), "key": str(pem / "key.pem"),
              "ca": str(pem / "cert.pem")},
         media={"srtp": "mandatory"},
+        start=False,
     )  # fmt: skip
+    private = tmp_path / "tmp"
+    private.mkdir()
+    line.start(("TMPDIR", str(private)))
+    # The key joined to the certificate for the engine is gone once it has started.
+    assert not list(private.glob("ivr-tls-*/*")), list(private.iterdir())
     # The phone listens for TLS too (with the same certificate, which the
     # line trusts as its CA): the line's BYE opens a connection to it.
     network = PhoneNetwork(
