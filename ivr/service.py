@@ -20,7 +20,7 @@ from ivr.pager.scheduler import PagingScheduler
 from ivr.paging.page_flow import PageSettings
 from ivr.prompts import PromptError, PromptLibrary
 from ivr.session import CallSession, SessionDeps
-from ivr.sip.engine import STACK_CALL_LINES, EngineSettings, InboundCall, SipEngine
+from ivr.sip.engine import InboundCall, SipEngine, settings_from
 from ivr.sip.guard import Guard
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
@@ -51,17 +51,7 @@ class FaultLineService:
         self.db = Database(config.database_url)
         self.calendar = config.hours.calendar(config.timezone)
         self.prompts = PromptLibrary(config.prompts, config.support)
-        self.engine = SipEngine(
-            EngineSettings(
-                listen_host=config.listen_host,
-                listen_port=config.listen_port,
-                max_calls=STACK_CALL_LINES,
-                rtp_timeout=config.rtp_timeout,
-                registrar=config.trunk.registrar,
-                username=config.trunk.username,
-                password=config.trunk.password,
-            )
-        )
+        self.engine = SipEngine(settings_from(config))
         # Who this node is, in the call log and on page leases: the same
         # after a restart, so the restarted node recognises its own work.
         self.node = f"{socket.gethostname()}:{config.listen_port}"
@@ -325,8 +315,7 @@ class FaultLineService:
             # The engine's errors are the SIP stack's own types, which only
             # ivr.sip may import; any of them here means nothing is listening.
             raise StartupError(
-                f"cannot listen for SIP on {self.config.listen_host}:{self.config.listen_port} "
-                f"(UDP and TCP): {exc}"
+                f"cannot listen for SIP on {self.engine.settings.listeners()}: {exc}"
             ) from exc
         self._listening = True
         if self.engine.trace is not None:

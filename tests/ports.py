@@ -55,3 +55,23 @@ def free_port(host: str = "127.0.0.1", *, udp_above: tuple[int, ...] = (2,)) -> 
             if free:
                 _TAKEN.extend(block)
                 return port
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> int:
+    """The first of `count` consecutive ports, each free for UDP and TCP (an RTP range, or
+    a SIP port with TLS one above it)."""
+    while True:
+        base = free_port(host, udp_above=())
+        if base + count - 1 > 65535:
+            continue
+        block = set(range(base, base + count))
+        with _LOCK:
+            if (block - {base}).intersection(_TAKEN):
+                continue
+            if all(
+                _bindable(host, port, kind)
+                for port in block - {base}
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM)
+            ):
+                _TAKEN.extend(block)
+                return base

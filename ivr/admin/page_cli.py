@@ -19,7 +19,7 @@ from ivr.pager.dialer import PageDialer, contact_uri
 from ivr.paging.page_flow import PageSettings
 from ivr.paging.policy import AttemptResult
 from ivr.prompts import PromptLibrary
-from ivr.sip.engine import EngineSettings, SipEngine
+from ivr.sip.engine import SipEngine, settings_from
 from ivr.store.engineers import find_engineer
 
 
@@ -73,14 +73,7 @@ async def _ring(app: AppContext, uri: str, ring: int) -> tuple[AttemptResult, st
     prompts = PromptLibrary(config.prompts, config.support)
     await asyncio.to_thread(prompts.load)
     engine = SipEngine(
-        EngineSettings(
-            listen_host=config.listen_host,
-            listen_port=_free_port(config.listen_host),
-            max_calls=2,
-            registrar=config.trunk.registrar,
-            username=config.trunk.username,
-            password=config.trunk.password,
-        )
+        settings_from(config, listen_port=_free_port(config.listen_host), max_calls=2)
     )
     await engine.start(lambda call: None)
     try:

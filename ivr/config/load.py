@@ -31,6 +31,7 @@ from ivr.config.model import (
     TrunkConfig,
     WebConfig,
 )
+from ivr.config.network import media, tls, transports
 from ivr.config.paging import page_call, paging_policy
 from ivr.config.source import ConfigError, Invalid, Section, Setting, Source, resolve_path
 from ivr.config.values import boolean, decimal, host_port, one_of, text, whole, yes_no
@@ -250,6 +251,10 @@ def _config(source: Source) -> Config:
         show=_show_optional_host_port,
         keep_empty=True,
     )
+    sip_transports, tls_port = transports(general, port)
+    tls_config = tls(source.section("tls"), base, general, sip_transports)
+    sip_ports = tuple(p for p in (port, tls_port) if p is not None)
+    media_config = media(source.section("media"), max_calls, sip_ports)
     trunk = _trunk(source.section("trunk"))
     guard = _guard(source.section("guard"))
     prompts = _prompts(source.section("prompts"), base)
@@ -277,6 +282,10 @@ def _config(source: Source) -> Config:
         log_format=log_format,
         log_level=log_level,
         metrics_listen=metrics_listen,
+        transports=sip_transports,
+        tls_port=tls_port,
+        tls=tls_config,
+        media=media_config,
         trunk=trunk,
         prompts=prompts,
         menu=menu,

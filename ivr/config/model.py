@@ -181,6 +181,48 @@ class GuardConfig:
     scanner_user_agents: tuple[str, ...] = DEFAULT_SCANNER_USER_AGENTS
 
 
+class Transport(enum.StrEnum):
+    """How SIP reaches the fault line."""
+
+    UDP = "udp"
+    TCP = "tcp"
+    TLS = "tls"
+
+
+class Srtp(enum.StrEnum):
+    """Whether the audio is encrypted (SRTP, keys in the SDP: SDES)."""
+
+    OFF = "off"  # plain RTP only
+    OPTIONAL = "optional"  # encrypted when the caller offers it, plain otherwise
+    MANDATORY = "mandatory"  # a caller who cannot encrypt is refused
+
+
+class Codec(enum.StrEnum):
+    """The audio codecs the fault line can speak, in the order of preference given."""
+
+    G722 = "g722"  # wideband; prompts and keys still go through the 8 kHz pipeline
+    PCMA = "pcma"
+    PCMU = "pcmu"
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """SIP over TLS: our certificate and key, and whom we trust when we call out."""
+
+    certificate: Path | None = None
+    key: Path | None = None  # None: the key is in the certificate file
+    ca: Path | None = None  # None: a TLS peer we call is not authenticated
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    # The UDP ports RTP and RTCP may use (so a firewall can open just these);
+    # None: any port the system gives.
+    rtp_ports: tuple[int, int] | None = None
+    srtp: Srtp = Srtp.OFF
+    codecs: tuple[Codec, ...] = (Codec.G722, Codec.PCMU, Codec.PCMA)
+
+
 @dataclass(frozen=True)
 class Config:
     listen_host: str = "127.0.0.1"
@@ -201,6 +243,12 @@ class Config:
     log_level: LogLevel = LogLevel.INFO
     # Where `ivr serve` answers /metrics and /healthz for this node; None: nowhere.
     metrics_listen: tuple[str, int] | None = ("127.0.0.1", 9460)
+    # SIP listeners: UDP and TCP on listen_port, TLS on tls_port (the
+    # engine puts TLS one port above UDP and TCP when they listen too).
+    transports: tuple[Transport, ...] = (Transport.UDP, Transport.TCP)
+    tls_port: int | None = None
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
     menu: MenuConfig = field(default_factory=MenuConfig)

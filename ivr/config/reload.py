@@ -27,7 +27,19 @@ RELOADABLE = {
     "log_level": "general",
 }
 # The sections whose Config field has the same name; anything else is [general].
-SECTIONS = ("trunk", "prompts", "menu", "recording", "hours", "support", "web", "guard", "sla")
+SECTIONS = (
+    "trunk",
+    "prompts",
+    "menu",
+    "recording",
+    "hours",
+    "support",
+    "web",
+    "guard",
+    "sla",
+    "tls",
+    "media",
+)
 # Sections whose record's fields are named as their settings are, so a change names the setting.
 BY_SETTING = frozenset({"prompts", "menu", "recording", "hours", "support", "guard"})
 # Read by `ivr web`, not by `ivr serve`: a change waits for `ivr web` to restart.

@@ -12,7 +12,14 @@ The engine's known traps are handled here, once:
   application/dtmf is answered 488 and its digit dropped: see ivr.sip.trace;
 - every answer the stack itself gives before it reports a call (500 for a
   body it cannot take, 180 as soon as it has one) is out of our hands: the
-  binding reports a call only after its 180, and can refuse it only with 486.
+  binding reports a call only after its 180, and can refuse it only with 486;
+- an account answers requests of its own transport only, so there is one
+  user agent per SIP transport; TLS listens one port above `sip_listen`;
+- the TLS certificate and its key must be one PEM file;
+- a wideband codec (G.722) is decoded to 16 kHz and the received-audio tap
+  sits before the stack's resampler: the transmit side is fed at 8 kHz
+  (`ausrc_srate`) and resampled by the stack, the received side is brought
+  down to 8 kHz here (ivr.audio.downsample), by the rate the stack reports.
 """
 
 from __future__ import annotations
@@ -21,14 +28,20 @@ import asyncio
 import contextlib
 import enum
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, TypeVar
 
 import baresip
 from baresip import Account, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import split_status
 
+from ivr.audio.downsample import TARGET_RATE, Downsampler
+from ivr.config import Config as SipConf
 from ivr.sip.digits import DigitInput
 from ivr.sip.player import play_pcm
 from ivr.sip.trace import InviteKey, SipTrace
@@ -52,18 +65,81 @@ STACK_CALL_LINES = 250
 # (in-band DTMF, a recording): one task for all calls, not one per call.
 RX_PUMP_SECONDS = 0.04
 RX_READ_BYTES = 16000
+# Our names for codecs and SRTP modes (sip.conf's), as the stack spells them.
+STACK_CODECS = {"g722": "G722/16000/1", "pcmu": "pcmu", "pcma": "pcma"}
+STACK_MEDIA_ENCRYPTION = {"off": None, "optional": "srtp", "mandatory": "srtp-mand"}
+STACK_TRANSPORTS: dict[str, Literal["udp", "tcp", "tls"]] = {
+    "udp": "udp", "tcp": "tcp", "tls": "tls",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     listen_host: str
-    listen_port: int
+    listen_port: int  # UDP and TCP; TLS's own when TLS is the only transport
     user: str = "faultline"
     max_calls: int | None = STACK_CALL_LINES
     rtp_timeout: int = 60
     registrar: str | None = None
     username: str = ""
     password: str = ""
+    transports: tuple[str, ...] = ("udp", "tcp")  # keys of STACK_TRANSPORTS
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None  # None: in the certificate file
+    tls_ca: Path | None = None
+    rtp_ports: tuple[int, int] | None = None
+    srtp: str = "off"  # a key of STACK_MEDIA_ENCRYPTION
+    codecs: tuple[str, ...] = ("g722", "pcmu", "pcma")  # keys of STACK_CODECS
+
+    @property
+    def tls_port(self) -> int | None:
+        if "tls" not in self.transports:
+            return None
+        return self.listen_port if self.transports == ("tls",) else self.listen_port + 1
+
+    @property
+    def sip_listen_port(self) -> int:
+        """The stack's one listen port: TLS is derived from it, one above."""
+        return self.listen_port - 1 if self.transports == ("tls",) else self.listen_port
+
+    @property
+    def rtp_range(self) -> str | None:
+        return None if self.rtp_ports is None else f"{self.rtp_ports[0]}-{self.rtp_ports[1]}"
+
+    def listeners(self) -> str:
+        """Where SIP is listened for, for the log: "127.0.0.1:5060 (udp, tcp), 5061 (tls)"."""
+        plain = [t for t in self.transports if t != "tls"]
+        parts = [f"{self.listen_host}:{self.listen_port} ({', '.join(plain)})"] if plain else []
+        if self.tls_port is not None:
+            parts.append(f"{'' if plain else self.listen_host + ':'}{self.tls_port} (tls)")
+        return ", ".join(parts)
+
+
+def settings_from(
+    config: SipConf, *, listen_port: int | None = None, max_calls: int = STACK_CALL_LINES
+) -> EngineSettings:
+    """The engine as sip.conf describes it; `ivr serve` and `ivr page test` alike.
+
+    `listen_port` replaces the configured one (a page test must not take the
+    service's port); with TLS alone it is TLS's port.
+    """
+    port = config.tls_port if config.transports == ("tls",) else config.listen_port
+    return EngineSettings(
+        listen_host=config.listen_host,
+        listen_port=listen_port or port or config.listen_port,
+        max_calls=max_calls,
+        rtp_timeout=config.rtp_timeout,
+        registrar=config.trunk.registrar,
+        username=config.trunk.username,
+        password=config.trunk.password,
+        transports=tuple(config.transports),
+        tls_certificate=config.tls.certificate,
+        tls_key=config.tls.key,
+        tls_ca=config.tls.ca,
+        rtp_ports=config.media.rtp_ports,
+        srtp=config.media.srtp.value,
+        codecs=tuple(config.media.codecs),
+    )
 
 
 @dataclass(frozen=True)
@@ -112,6 +188,8 @@ class ActiveCall:
         self._early_digits: list[str] = []
         self._closed_listeners: list[Callable[[str], None]] = []
         self._audio_listeners: list[Callable[[bytes], None]] = []
+        # Brings received audio to 8 kHz; made once the stack reports its rate.
+        self._rx_to_narrowband: Downsampler | None = None
         loop = asyncio.get_running_loop()
         self._established: asyncio.Future[bool] = loop.create_future()
         self._digits = DigitInput(self._deliver_digit, loop.time, inband=False)
@@ -187,8 +265,16 @@ class ActiveCall:
         if not self._audio_listeners or self.closed:
             return
         try:
-            pcm = self._call.audio.read(RX_READ_BYTES)
-        except (baresip.AudioNotActive, baresip.AudioRestarted):
+            if self._rx_to_narrowband is None:
+                info = self._call.audio.info()
+                if not info.rx_ready:
+                    return
+                self._rx_to_narrowband = Downsampler(info.rx_sample_rate or TARGET_RATE)
+            pcm = self._rx_to_narrowband(self._call.audio.read(RX_READ_BYTES))
+        except baresip.AudioRestarted:
+            self._rx_to_narrowband = None  # renegotiated: perhaps another codec
+            return
+        except baresip.AudioNotActive:
             return
         if pcm:
             for listener in list(self._audio_listeners):
@@ -284,7 +370,8 @@ class SipEngine:
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
         self._runtime: Runtime | None = None
-        self._ua: UserAgent | None = None
+        self._ua: UserAgent | None = None  # the first transport's: it dials out
+        self._private_dir: Path | None = None
         self.trace: SipTrace | None = None
         # CALL_CLOSED reasons by call handle, seen runtime-wide: a final
         # response that lands within a few ms of an outbound INVITE can close
@@ -306,35 +393,95 @@ class SipEngine:
         logging.getLogger(NATIVE_LOGGER).addHandler(self.trace)
 
         s = self.settings
-        config = Config(
-            net_interface=s.listen_host,
-            max_concurrent_calls=s.max_calls,
-            expose_headers=EXPOSED_HEADERS,
-            sip_trace=True,
-            rtp_timeout=s.rtp_timeout,
-            extra_config_text=f"sip_listen {s.listen_host}:{s.listen_port}\n",
-        )
         self._runtime = Runtime()
-        await self._runtime.start(config)
+        try:
+            config = Config(
+                net_interface=s.listen_host,
+                max_concurrent_calls=s.max_calls,
+                expose_headers=EXPOSED_HEADERS,
+                sip_trace=True,
+                rtp_timeout=s.rtp_timeout,
+                extra_config_text=self._stack_directives(),
+            )
+            await self._runtime.start(config)
+        finally:
+            # The stack has read the joined certificate and key as it started.
+            self._forget_certificate_file()
         self._runtime.subscribe(self._remember_close)
+        media_encryption = STACK_MEDIA_ENCRYPTION[s.srtp]
         account = Account(
             user=s.username or s.user,
             domain=s.registrar or f"{s.listen_host}:{s.listen_port}",
             password=s.password,
             reg_interval=600 if s.registrar else 0,
-            audio_codecs=("pcmu", "pcma"),
-            extra_params=("catchall=yes", "video_codecs=none"),
+            transport=STACK_TRANSPORTS[s.transports[0]],
+            audio_codecs=tuple(STACK_CODECS[codec] for codec in s.codecs),
+            extra_params=(
+                "catchall=yes",
+                "video_codecs=none",
+                *((f"mediaenc={media_encryption}",) if media_encryption else ()),
+            ),
         )
         self._ua = await UserAgent.create(self._runtime, account)
+        agents = [self._ua]
+        for transport in s.transports[1:]:
+            other = replace(account, transport=STACK_TRANSPORTS[transport], reg_interval=0)
+            agents.append(await UserAgent.create(self._runtime, other))
         if s.registrar:
             await self._ua.register()
 
         def incoming(call: baresip.Call) -> None:
             on_incoming(self._track(InboundCall(call)))
 
-        self._ua.on_incoming(incoming)
+        for agent in agents:
+            agent.on_incoming(incoming)
         self._rx_pump = asyncio.get_running_loop().create_task(self._pump_received_audio())
-        log.info("listening for SIP on %s:%d", s.listen_host, s.listen_port)
+        log.info(
+            "listening for SIP on %s; codecs %s; SRTP %s; RTP ports %s",
+            s.listeners(), ", ".join(s.codecs), s.srtp,
+            s.rtp_range or "any",
+        )  # fmt: skip
+
+    def _stack_directives(self) -> str:
+        """The stack's own configuration lines for what its Config does not model."""
+        s = self.settings
+        lines = [
+            f"sip_listen {s.listen_host}:{s.sip_listen_port}",
+            f"sip_transports {','.join(s.transports)}",
+            # Dialled URIs without ;transport= go out on our first transport.
+            f"sip_trans_def {s.transports[0]}",
+            # Prompts are fed at 8 kHz whatever the codec; the stack resamples.
+            f"ausrc_srate {TARGET_RATE}",
+        ]
+        if s.rtp_range is not None:
+            lines.append(f"rtp_ports {s.rtp_range}")
+        certificate = self._certificate_file()
+        if certificate is not None:
+            lines.append(f"sip_certificate {certificate}")
+        if s.tls_ca is not None:
+            lines += [f"sip_cafile {s.tls_ca}", "sip_verify_server yes"]
+        else:
+            lines.append("sip_verify_server no")
+        return "".join(line + "\n" for line in lines)
+
+    def _certificate_file(self) -> Path | None:
+        """The certificate with its key in one file (the stack reads one), private to us,
+        and only until the stack has started."""
+        s = self.settings
+        if s.tls_certificate is None or s.tls_key is None:
+            return s.tls_certificate
+        self._private_dir = Path(tempfile.mkdtemp(prefix="ivr-tls-"))  # mode 0700
+        joined = self._private_dir / "certificate-and-key.pem"
+        descriptor = os.open(joined, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(s.tls_certificate.read_bytes().rstrip(b"\n") + b"\n")
+            out.write(s.tls_key.read_bytes())
+        return joined
+
+    def _forget_certificate_file(self) -> None:
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
 
     def _track(self, call: ActiveCallT) -> ActiveCallT:
         self._live.add(call)

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,33 @@ CONNECT_TIMEOUT = 10.0
 INTER_DIGIT_SECONDS = 0.3
 
 
+@dataclass(frozen=True)
+class PhoneNetwork:
+    """How the phone reaches the line; the default is plain SIP over UDP with G.711 (PCMU)."""
+
+    codec: str = "PCMU"  # baresip's name: PCMU, PCMA or G722 (a 16 kHz codec)
+    transport: str = "udp"
+    certificate: Path | None = None  # PEM with its key: the phone's TLS listener (port + 1)
+    ca: Path | None = None
+    mediaenc: str | None = None  # srtp-mand: SRTP (SDES) or nothing
+    rtp_ports: tuple[int, int] | None = None
+    # A WAV at the codec's rate that the phone sends; silence when None.
+    source: Path | None = None
+
+    @property
+    def rate(self) -> int:
+        return 16000 if self.codec == "G722" else 8000
+
+
 class BaresipPhone:
-    def __init__(self, workdir: Path, number: str, sip_port: int, ctrl_port: int) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        number: str,
+        sip_port: int,
+        ctrl_port: int,
+        network: PhoneNetwork = PhoneNetwork(),
+    ) -> None:
         # A short directory: baresip's sndfile module cuts the dump's path at
         # a fixed length (it drops ".wav" under a deep pytest directory).
         self.dir = Path(tempfile.mkdtemp(prefix=f"bs{sip_port}-"))
@@ -31,26 +57,38 @@ class BaresipPhone:
         self.dir_heard = self.dir
         self.ctrl_port = ctrl_port
         silence = self.dir / "silence.wav"
+        rate = str(network.rate)
         subprocess.run(
-            ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(silence), "trim", "0", "120"],
+            ["sox", "-n", "-r", rate, "-c", "1", "-b", "16", str(silence), "trim", "0", "120"],
             check=True,
         )
+        source = network.source or silence
+        options = [f"sip_certificate {network.certificate}"] if network.certificate else []
+        options += [f"sip_cafile {network.ca}"] if network.ca else []
+        if network.rtp_ports is not None:
+            options.append("rtp_ports {}-{}".format(*network.rtp_ports))
+        options += ["module g722.so"] if network.codec == "G722" else []
+        options += ["module srtp.so"] if network.mediaenc else []
         (self.dir / "config").write_text(
             "poll_method epoll\n"
             f"sip_listen 127.0.0.1:{sip_port}\n"
             "net_interface 127.0.0.1\n"
             f"snd_path {self.dir}\n"
-            f"audio_source aufile,{silence}\n"
+            f"audio_source aufile,{source}\n"
             f"audio_alert aufile,{silence}\n"
             "module_path /usr/lib/baresip/modules\n"
             "module g711.so\nmodule aufile.so\nmodule sndfile.so\n"
-            "module menu.so\nmodule account.so\n"
+            # Before account.so: an account's mediaenc names a loaded module.
+            + "".join(f"{line}\n" for line in options)
+            + "module menu.so\nmodule account.so\n"
             "module_app ctrl_tcp.so\n"
             f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n",
             encoding="ascii",
         )
         (self.dir / "accounts").write_text(
-            f"<sip:{number}@127.0.0.1>;regint=0;dtmfmode=rtpevent;audio_codecs=PCMU\n",
+            f"<sip:{number}@127.0.0.1;transport={network.transport}>;regint=0;dtmfmode=rtpevent"
+            f";audio_codecs={network.codec}{'/16000/1' if network.rate == 16000 else ''}"
+            f"{f';mediaenc={network.mediaenc}' if network.mediaenc else ''}\n",
             encoding="ascii",
         )
         self.events: list[dict[str, Any]] = []
@@ -108,9 +146,20 @@ class BaresipPhone:
                 raise AssertionError(f"baresip never reported {kind}: {self.events[-5:]}")
             return next(e for e in self.events if e.get("type") == kind)
 
-    def dial(self, uri: str) -> None:
+    def dial(self, uri: str, expect: str = "CALL_ESTABLISHED") -> dict[str, Any]:
+        """Dial and wait until the call is up or has ended; `expect` says which it must be."""
         self.command("dial", uri)
-        self.wait_event("CALL_ESTABLISHED")
+        ends = ("CALL_ESTABLISHED", "CALL_CLOSED")
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: any(e.get("type") in ends for e in self.events), 60.0
+            )
+            if not found:
+                raise AssertionError(f"the call neither started nor ended: {self.events[-5:]}")
+            event = next(e for e in self.events if e.get("type") in ends)
+        if event["type"] != expect:
+            raise AssertionError(f"expected {expect}, got {event}")
+        return event
 
     def press(self, keys: str) -> None:
         for index, key in enumerate(keys):

@@ -58,6 +58,7 @@ SQLITE_ONLY = (
     "tests/e2e/test_caller_trust.py::test_untrusted_sources",
     "tests/e2e/test_node_metrics.py::",
     "tests/e2e/test_reload.py::",
+    "tests/e2e/test_network.py::",
 )
 # The longest tests (prefixes of node ids), longest first as measured with
 # --durations, started first so that no worker is left running one of them

@@ -26,11 +26,13 @@ READY_SECONDS = 10.0
 
 
 class Capture:
-    """dumpcap on lo for UDP to one port, as classic pcap; a context manager."""
+    """dumpcap on lo for UDP to one port (or a filter of its own), as classic pcap; a context
+    manager."""
 
-    def __init__(self, path: Path, port: int) -> None:
+    def __init__(self, path: Path, port: int = 0, capture_filter: str | None = None) -> None:
         self.path = path
         self.port = port
+        self.filter = capture_filter or f"udp dst port {port}"
         self.process: subprocess.Popen[str] | None = None
         self.log: list[str] = []
         self._reader: threading.Thread | None = None
@@ -41,7 +43,7 @@ class Capture:
             "-i",
             "lo",
             "-f",
-            f"udp dst port {self.port}",
+            self.filter,
             "-P",
             "-w",
             str(self.path),
@@ -75,14 +77,14 @@ class Capture:
             self._reader.join(timeout=20)
 
 
-def rtp_payloads(path: Path) -> list[tuple[int, int, bytes]]:
-    """(payload type, sequence number, payload) of each UDP datagram in a pcap of lo."""
+def udp_datagrams(path: Path) -> list[tuple[int, int, bytes]]:
+    """(source port, destination port, payload) of each IPv4 UDP datagram in a pcap of lo."""
     data = path.read_bytes()
     magic = data[:4]
     endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
     linktype = struct.unpack_from(endian + "I", data, 20)[0]
     link = {1: 14, 113: 16, 0: 4}[linktype]
-    packets = []
+    datagrams = []
     offset = 24
     while offset + 16 <= len(data):
         _seconds, _fraction, length, _ = struct.unpack_from(endian + "IIII", data, offset)
@@ -91,7 +93,16 @@ def rtp_payloads(path: Path) -> list[tuple[int, int, bytes]]:
         ip = frame[link:]
         if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
-        rtp = ip[(ip[0] & 15) * 4 + 8 :]
+        udp = ip[(ip[0] & 15) * 4 :]
+        source, destination = struct.unpack_from("!HH", udp)
+        datagrams.append((source, destination, udp[8:]))
+    return datagrams
+
+
+def rtp_payloads(path: Path) -> list[tuple[int, int, bytes]]:
+    """(payload type, sequence number, payload) of each RTP packet in a pcap of lo."""
+    packets = []
+    for _source, _destination, rtp in udp_datagrams(path):
         if len(rtp) < 12 or rtp[0] >> 6 != 2:
             continue
         header = 12 + 4 * (rtp[0] & 15)

@@ -128,7 +128,7 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path, taken_tcp_po
     assert "Traceback" not in done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(
-        f"Error: not starting: cannot listen for SIP on 127.0.0.1:{taken_tcp_port} (UDP and TCP)"
+        f"Error: not starting: cannot listen for SIP on 127.0.0.1:{taken_tcp_port} (udp, tcp)"
     )
     assert "Address already in use" in last
     assert "fault line ready" not in done.stdout
