@@ -23,11 +23,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.store.leases import take_leases
 from ivr.store.models import Customer, Fault, OutboxMessage
 
 PENDING = "pending"
@@ -170,44 +170,21 @@ def thread_tokens(session: Session, message: OutboxMessage) -> list[str]:
     )
 
 
-def _lease_free(now: datetime) -> Any:
-    return or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
-
-
 def claim_due(
     session: Session, now: datetime, owner: str, lease_seconds: float, limit: int = 20
 ) -> list[OutboxMessage]:
     """Lease the pending messages that are due and that no other sender holds."""
-    candidates = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            _lease_free(now),
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+    claimed = take_leases(
+        session,
+        OutboxMessage,
+        waiting=OutboxMessage.status == PENDING,
+        due=OutboxMessage.next_attempt_at <= now,
+        order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id),
+        now=now,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        limit=limit,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    until = now + timedelta(seconds=lease_seconds)
-    claimed: list[int] = []
-    for message_id in list(session.scalars(candidates)):
-        result = cast(
-            "CursorResult[Any]",
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == PENDING,
-                    _lease_free(now),
-                )
-                .values(lease_owner=owner, lease_until=until)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
     if not claimed:
         return []
     return list(

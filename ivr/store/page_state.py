@@ -12,15 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.domain import PageKind, PageStatus
+from ivr.store import leases
 from ivr.store.models import Fault, Page, PageFault
 
 
 def lease_free(now: datetime) -> Any:
-    return or_(Page.lease_until.is_(None), Page.lease_until <= now)
+    return leases.lease_free(Page, now)
 
 
 def is_moot(page: Page) -> bool:

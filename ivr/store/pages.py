@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, case, or_, select, update
+from sqlalchemy import case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -55,6 +55,7 @@ from ivr.store.faults import (
     move_fault,
     note_paging,
 )
+from ivr.store.leases import take_leases
 from ivr.store.models import Fault, Page, PageAttempt, PageFault
 from ivr.store.oncall import chain_at
 from ivr.store.outbox import queue_message
@@ -155,28 +156,17 @@ def claim_due_pages(
     over mid-call. Pages whose faults were all acknowledged some other way
     are cancelled here instead of being returned.
     """
-    candidates = (
-        select(Page.id)
-        .where(Page.status == ACTIVE, Page.next_action_at <= now, lease_free(now))
-        .order_by(Page.next_action_at, Page.id)
-        .limit(limit)
+    claimed = take_leases(
+        session,
+        Page,
+        waiting=Page.status == ACTIVE,
+        due=Page.next_action_at <= now,
+        order_by=(Page.next_action_at, Page.id),
+        now=now,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        limit=limit,
     )
-    if _dialect(session) == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    until = now + timedelta(seconds=lease_seconds)
-    claimed: list[int] = []
-    for page_id in list(session.scalars(candidates)):
-        result = cast(
-            "CursorResult[Any]",
-            session.execute(
-                update(Page)
-                .where(Page.id == page_id, Page.status == ACTIVE, lease_free(now))
-                .values(lease_owner=owner, lease_until=until)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount == 1:
-            claimed.append(page_id)
     if not claimed:
         return []
     pages = session.scalars(
