@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.store import migrations
+from ivr.store import migrations, revisions
 from ivr.store.db import Database
 
 
@@ -54,7 +54,7 @@ def upgrade(app: AppContext, revision: str) -> None:
 def current(app: AppContext, as_json: bool) -> None:
     """Show the revision the database is at, and the newest one."""
     with _database(app) as database:
-        status = migrations.status(database.engine)
+        status = revisions.status(database.engine)
     if as_json:
         echo_json(
             {
@@ -73,7 +73,7 @@ def current(app: AppContext, as_json: bool) -> None:
 def check(app: AppContext) -> None:
     """Exit non-zero unless the database is at the newest revision."""
     with _database(app) as database:
-        status = migrations.status(database.engine)
+        status = revisions.status(database.engine)
     if not status.at_head:
         click.echo(f"{status}: run `ivr db upgrade`", err=True)
         raise SystemExit(1)
