@@ -72,7 +72,7 @@ class _CallAudioSink:
     def __init__(self, call: baresip.Call) -> None:
         self._audio = call.audio
 
-    def write(self, pcm: bytes) -> int:
+    def write(self, pcm: bytes | memoryview) -> int:
         try:
             return self._audio.write(pcm)
         except (baresip.AudioNotActive, baresip.AudioRestarted):
