@@ -150,7 +150,13 @@ class CallSession:
             )
         )
         self._call_pk = opened.id
-        runner = FlowRunner(self.call, self.flow, deps.speech, self._handle)
+        runner = FlowRunner(
+            self.call,
+            self.flow,
+            deps.speech,
+            self._handle,
+            on_turn=lambda: self.call.hear_inband_digits(self.flow.takes_keys),
+        )
         self._runner = runner
         if self._shutting_down or answering is None:
             if answering is not None:
