@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.store import migrations, revisions
+from ivr.store import revisions
 from ivr.store.db import Database
 
 
@@ -40,12 +40,14 @@ def upgrade(app: AppContext, revision: str) -> None:
     """Apply the migrations up to REVISION (newest by default)."""
     if not revision.strip():
         raise click.ClickException("no revision given: give head, or one ivr db current shows")
+    from ivr.store import migrations  # Alembic: only the commands that migrate import it
+
     with _database(app) as database:
         try:
             migrations.upgrade(database.engine, revision)
         except migrations.MigrationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(str(migrations.status(database.engine)))
+        click.echo(str(revisions.status(database.engine)))
 
 
 @db.command("current")
@@ -90,6 +92,8 @@ def revision(app: AppContext, message: str) -> None:
     compared with the models; the difference becomes the new migration in
     ivr/store/migrations/versions/.
     """
+    from ivr.store import migrations
+
     with _database(app) as database:
         try:
             migrations.write_revision(database.engine, message)
