@@ -102,6 +102,16 @@ TARGETS = {
     "rtp_p99": "<= 25 ms",
     "admin": "<= 200 ms",
 }
+# Issue 19's figures: what it measured before, and its targets. Report.issue_rows
+# puts this run's measure beside each.
+ISSUE_19 = (
+    ("CPU per concurrent call at 200 callers", "0.65-0.76 % of a core", "<= 0.40 %"),
+    ("memory per concurrent call", "533 KiB", "<= 400 KiB"),
+    (f"INVITE -> 200 OK p99 at {ANSWER_RATE} calls/s", "27 ms", "<= 20 ms"),
+    ("confirming key -> engineer INVITE p99", "108-200 ms", "<= 100 ms"),
+    ("`ivr calls list --limit 50` wall, 1M calls", "~0.9 s", "<= 0.3 s"),
+    ("simultaneous callers, 0 failed", "240 (one node)", ">= 480, two nodes"),
+)
 KINDS = ("faultline", "sipp", "pyvoip")
 KIND_TITLES = {
     "faultline": "fault line (baresip-python)",
@@ -1811,6 +1821,41 @@ class Report:
                 )
         return notes
 
+    def issue_rows(self) -> list[list[str]]:
+        """Issue 19's table: each figure as it was, its target, and this run's measure."""
+        at_200 = next(
+            (s for s in self.capacity.get("faultline", []) if s.calls == 200 and s.peak_calls),
+            None,
+        )
+        answer, page = self.answer.get("faultline"), self.page.get("faultline")
+        best = self.best("faultline")
+        cli = [
+            f"{fmt(r.cli_ms / 1000, 2)} s ({r.database})"
+            for r in self.admin
+            if not math.isnan(r.cli_ms)
+        ]
+        measured = [
+            f"{fmt(at_200.cpu_per_call, 2)} % (peak CPU / callers up)" if at_200 else "not run",
+            f"{fmt(at_200.rss_per_call_kb, 0)} KiB" if at_200 else "not run",
+            f"{fmt(answer.p99)} ms" if answer and answer.values else "not run",
+            f"{fmt(page.p99)} ms ({len(page.values)} pages)" if page and page.values else "not run",
+            ", ".join(cli) or "not run",
+            (f"{best.calls} (one node)" if best else "none clean")
+            + "; two nodes behind Kamailio: not in bench/run yet",
+        ]
+        rows = [["figure", "before (issue 19)", "target", "this run"]]
+        for (figure, before, target), measure in zip(ISSUE_19, measured, strict=True):
+            rows.append([figure, before, target, measure])
+        return rows
+
+    def issue_markdown(self) -> str:
+        rows = self.issue_rows()
+        out = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        for row in rows[1:]:
+            out.append("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
+        loads = ", ".join(self.loads) or "not sampled"
+        return "\n".join(out) + f"\n\nLoad averages (1, 5, 15 min) during the run: {loads}."
+
     def steps_markdown(self) -> str:
         head = (
             "| answerer | callers | clean | peak up | CPU mean / peak % (user share) "
@@ -1853,6 +1898,10 @@ class Report:
             self.markdown(),
             "",
             "Targets: " + "; ".join(self.verdicts()) + ".",
+            "",
+            "## Issue 19: target beside measure",
+            "",
+            self.issue_markdown(),
             "",
             "## Capacity steps",
             "",

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from ivr.audio.description_recorder import FinishedRecording
@@ -47,6 +47,10 @@ __all__ = ["CommittedFault", "DatabaseWaitExceeded", "DbWriter", "NewCall", "Ope
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# The most writes committed in one transaction: enough for every call of a
+# busy node at once, few enough that one slow group does not hold the rest.
+MAX_GROUP = 64
+
 
 @dataclass(frozen=True)
 class CommittedFault:
@@ -56,6 +60,29 @@ class CommittedFault:
     reported_at: datetime
     deadlines: Deadlines
     pages: bool  # its priority pages engineers
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A write's exception, carried back from the writer thread beside the others' results."""
+
+    error: Exception
+
+
+@dataclass(frozen=True)
+class _Queued(Generic[T]):
+    """A write waiting for the writer, and the future its caller awaits."""
+
+    work: Callable[[Session], T]
+    done: asyncio.Future[T]
+
+    def deliver(self, outcome: object) -> None:
+        if self.done.done():  # its caller was cancelled
+            return
+        if isinstance(outcome, _Failed):
+            self.done.set_exception(outcome.error)
+        else:
+            self.done.set_result(outcome)  # type: ignore[arg-type]
 
 
 class DatabaseWaitExceeded(Unavailable):
@@ -91,18 +118,62 @@ class DbWriter:
         self._probe: asyncio.Task[None] | None = None
         self.availability = Availability()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._queued: list[_Queued[Any]] = []
+        self._committing: asyncio.Task[None] | None = None
         # For node metrics: writes queued or in progress, and each commit's seconds.
         self.pending = 0
         self.on_commit: Callable[[float], None] | None = None
 
     async def _run_once(self, work: Callable[[Session], T]) -> T:
+        """One attempt at `work`, committed with whatever else is queued by then."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._queued.append(_Queued(work, done))
+        if self._committing is None or self._committing.done():
+            self._committing = loop.create_task(self._commit_queued())
         self.pending += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._writer, self._timed, work
-            )
+            return await done
         finally:
             self.pending -= 1
+
+    async def _commit_queued(self) -> None:
+        """Group commit: while one transaction commits, the writes queued meanwhile
+        wait, and then go in one transaction together; one COMMIT (one fsync) for
+        many calls is what keeps the writer from being the service's bottleneck."""
+        loop = asyncio.get_running_loop()
+        while self._queued:
+            group, self._queued = self._queued[:MAX_GROUP], self._queued[MAX_GROUP:]
+            works = [queued.work for queued in group]
+            try:
+                outcomes = await loop.run_in_executor(self._writer, self._commit_group, works)
+            except Exception as exc:  # the writer is shut down: nobody may wait for ever
+                outcomes = [_Failed(exc)] * len(group)
+            for queued, outcome in zip(group, outcomes, strict=True):
+                queued.deliver(outcome)
+
+    def _commit_group(self, works: list[Callable[[Session], object]]) -> list[object]:
+        """Each work's result (or `_Failed`), committed in one transaction if they all can.
+
+        A failure that is the database's (away, disk full) is every work's: each
+        retries on its own schedule (`_run`). Any other failure may be one
+        work's own (a reference another node took, a bug), so the group is
+        rolled back and each work runs alone, and the others still commit.
+        """
+        if len(works) > 1:
+            try:
+                return self._timed(lambda session: [work(session) for work in works])
+            except Unavailable as exc:
+                return [_Failed(exc)] * len(works)
+            except Exception:
+                log.debug("a group of %d writes failed; writing them one by one", len(works))
+        outcomes: list[object] = []
+        for work in works:
+            try:
+                outcomes.append(self._timed(work))
+            except Exception as exc:
+                outcomes.append(_Failed(exc))
+        return outcomes
 
     def _timed(self, work: Callable[[Session], T]) -> T:
         started = time.perf_counter()

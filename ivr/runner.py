@@ -112,8 +112,13 @@ class FlowRunner:
         flow: Flow,
         speech: Speech,
         handler: CommandHandler | None = None,
+        on_turn: Callable[[], None] | None = None,
     ) -> None:
+        """`on_turn` is called after each event the flow has handled, so that the
+        caller can follow the flow's state (e.g. listen for in-band keys only
+        while they count)."""
         self.call = call
+        self._on_turn = on_turn
         self.flow = flow
         self.speech = speech
         self.handler = handler
@@ -149,6 +154,7 @@ class FlowRunner:
         """Feed `first`, then every event, until the flow is done."""
         try:
             await self._execute(self.flow.handle(first, self.now()))
+            self._turned()
             while not self.flow.done:
                 item = await self._events.get()
                 if isinstance(item, _EndCall):
@@ -158,9 +164,14 @@ class FlowRunner:
                 event = self._current(item)
                 if event is not None:
                     await self._execute(self.flow.handle(event, self.now()))
+                    self._turned()
         finally:
             self._stop_playback()
             self._cancel_timer()
+
+    def _turned(self) -> None:
+        if self._on_turn is not None:
+            self._on_turn()
 
     async def _say_and_hang_up(self, parts: tuple[SpeechPart, ...]) -> None:
         self._stop_playback()

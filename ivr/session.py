@@ -87,6 +87,7 @@ class CallSession:
         self._recording_reference: str | None = None
         self._recording_watch: asyncio.Task[None] | None = None
         self._shutting_down = False
+        self._marking_answered: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
         try:
@@ -98,6 +99,11 @@ class CallSession:
             await self.call.hangup()
         finally:
             await self._finish_recording("hangup")
+            if self._marking_answered is not None:
+                try:
+                    await self._marking_answered
+                except Exception:
+                    log.exception("could not log the answer of call %s", self.call.call_id)
             if self._call_pk is not None:
                 try:
                     await self.deps.writer.close_call(
@@ -144,7 +150,13 @@ class CallSession:
             )
         )
         self._call_pk = opened.id
-        runner = FlowRunner(self.call, self.flow, deps.speech, self._handle)
+        runner = FlowRunner(
+            self.call,
+            self.flow,
+            deps.speech,
+            self._handle,
+            on_turn=lambda: self.call.hear_inband_digits(self.flow.takes_keys),
+        )
         self._runner = runner
         if self._shutting_down or answering is None:
             if answering is not None:
@@ -159,7 +171,12 @@ class CallSession:
         if deps.inband_dtmf:
             self.call.listen_for_inband_digits()
         answered_at = deps.clock()
-        await deps.writer.mark_answered(opened.id, answered_at)
+        # Not waited for: it is queued before this call's next reads and writes,
+        # so it commits with them (group commit), and the greeting need not
+        # wait for a transaction of its own.
+        self._marking_answered = asyncio.ensure_future(
+            deps.writer.mark_answered(opened.id, answered_at)
+        )
         after_hours = not deps.calendar.is_open(answered_at)
         next_opening = deps.calendar.next_opening(answered_at) if after_hours else None
         if next_opening is not None:

@@ -20,11 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from ivr.domain import Priority
+
+if TYPE_CHECKING:
+    import holidays
 
 # A calendar with no working day for this long is misconfigured; stop rather
 # than loop for ever looking for the next opening.
@@ -90,6 +92,10 @@ class BusinessCalendar:
         match = _REGION.match(self.holiday_region)
         assert match is not None  # checked in __post_init__
         country, subdiv = match.group(1).upper(), match.group(2)
+        # Imported here, with the table: importing holidays loads every
+        # country it knows, which a CLI command that never asks would pay for.
+        import holidays
+
         try:
             return holidays.country_holidays(country, subdiv=subdiv.upper() if subdiv else None)
         except NotImplementedError as exc:

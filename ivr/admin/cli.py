@@ -7,6 +7,7 @@ lazily so that `--help` works without one.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -52,7 +53,22 @@ class GuardedGroup(click.Group):
             ) from None
 
 
-@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class NounGroup(GuardedGroup):
+    """The top-level group: its nouns are imported from NOUNS on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(NOUNS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in NOUNS:
+            module_name, attribute = NOUNS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            _text_is_utf8(command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=NounGroup, context_settings={"help_option_names": ["-h", "--help"]})
 # The one version: pyproject.toml's, as installed (importlib.metadata).
 @click.version_option(package_name=DISTRIBUTION, prog_name="ivr", message="%(prog)s %(version)s")
 @click.option(
@@ -86,65 +102,41 @@ def main(ctx: click.Context, config_path: Path, debug: bool) -> None:
     ctx.obj = AppContext(config_path, clock)
 
 
-def _register() -> None:
-    # Imported here so that each noun lives in its own small module.
-    from ivr.admin import (
-        admins_cli,
-        calls_cli,
-        config_cli,
-        customers_cli,
-        db_cli,
-        emails_cli,
-        engineers_cli,
-        faults_cli,
-        handsets_cli,
-        oncall_cli,
-        outages_cli,
-        page_cli,
-        pages_cli,
-        prompts_cli,
-        serve_cli,
-        sla_cli,
-        web_cli,
-    )
-
-    for command in (
-        serve_cli.serve,
-        customers_cli.customers,
-        handsets_cli.handsets,
-        calls_cli.calls,
-        faults_cli.faults,
-        emails_cli.emails,
-        sla_cli.sla,
-        outages_cli.outages,
-        engineers_cli.engineers,
-        oncall_cli.oncall,
-        page_cli.page,
-        pages_cli.pages,
-        prompts_cli.prompts,
-        admins_cli.admins,
-        web_cli.web,
-        db_cli.db,
-        config_cli.config,
-    ):
-        main.add_command(command)
-    _text_is_utf8(main)
+# Each noun's module and command, imported only when that noun is run (or
+# `ivr --help` lists them all): a command pays only for what it uses, so
+# `ivr calls list` does not import the service, the web UI or Alembic.
+NOUNS: dict[str, str] = {
+    "admins": "ivr.admin.admins_cli:admins",
+    "calls": "ivr.admin.calls_cli:calls",
+    "config": "ivr.admin.config_cli:config",
+    "customers": "ivr.admin.customers_cli:customers",
+    "db": "ivr.admin.db_cli:db",
+    "emails": "ivr.admin.emails_cli:emails",
+    "engineers": "ivr.admin.engineers_cli:engineers",
+    "faults": "ivr.admin.faults_cli:faults",
+    "handsets": "ivr.admin.handsets_cli:handsets",
+    "oncall": "ivr.admin.oncall_cli:oncall",
+    "outages": "ivr.admin.outages_cli:outages",
+    "page": "ivr.admin.page_cli:page",
+    "pages": "ivr.admin.pages_cli:pages",
+    "prompts": "ivr.admin.prompts_cli:prompts",
+    "serve": "ivr.admin.serve_cli:serve",
+    "sla": "ivr.admin.sla_cli:sla",
+    "web": "ivr.admin.web_cli:web",
+}
 
 
-def _text_is_utf8(group: click.Group) -> None:
+def _text_is_utf8(command: click.Command) -> None:
     """Every plain text argument and option of every command takes UTF8_TEXT.
 
-    Set here, once for the whole tree, so no command can forget it.
+    Set here, once for each noun as it is loaded, so no command can forget it.
     """
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            _text_is_utf8(command)
-        for param in command.params:
-            if param.type is click.STRING:
-                param.type = UTF8_TEXT
-
-
-_register()
+    for param in command.params:
+        if param.type is click.STRING:
+            param.type = UTF8_TEXT
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _text_is_utf8(subcommand)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from ivr.config import Config, ConfigError, load_config
-from ivr.store import migrations
+from ivr.store import revisions
 from ivr.store.db import Database
 
 Clock = Callable[[], datetime]
@@ -89,11 +89,10 @@ class AppContext:
 def require_current_schema(database: Database) -> None:
     """Raise a ClickException (exit 1) saying what to do unless `database` is at the newest
     revision: `ivr db upgrade` when it is behind, the newer version when it is ahead."""
-    status = migrations.status(database.engine)
+    status = revisions.status(database.engine)
     if status.at_head:
         return
-    known = {revision.revision for revision in migrations.script().walk_revisions()}
-    if unknown := sorted(set(status.current) - known):
+    if unknown := status.unknown:
         raise click.ClickException(
             f"{status.database} is at revision {', '.join(unknown)}, which this version of the "
             "fault line does not have: it was migrated by a newer version; run that version"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import click
 
 from ivr.admin.context import AppContext, echo_json, pass_app
-from ivr.store import migrations
+from ivr.store import revisions
 from ivr.store.db import Database
 
 
@@ -40,12 +40,14 @@ def upgrade(app: AppContext, revision: str) -> None:
     """Apply the migrations up to REVISION (newest by default)."""
     if not revision.strip():
         raise click.ClickException("no revision given: give head, or one ivr db current shows")
+    from ivr.store import migrations  # Alembic: only the commands that migrate import it
+
     with _database(app) as database:
         try:
             migrations.upgrade(database.engine, revision)
         except migrations.MigrationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(str(migrations.status(database.engine)))
+        click.echo(str(revisions.status(database.engine)))
 
 
 @db.command("current")
@@ -54,7 +56,7 @@ def upgrade(app: AppContext, revision: str) -> None:
 def current(app: AppContext, as_json: bool) -> None:
     """Show the revision the database is at, and the newest one."""
     with _database(app) as database:
-        status = migrations.status(database.engine)
+        status = revisions.status(database.engine)
     if as_json:
         echo_json(
             {
@@ -73,7 +75,7 @@ def current(app: AppContext, as_json: bool) -> None:
 def check(app: AppContext) -> None:
     """Exit non-zero unless the database is at the newest revision."""
     with _database(app) as database:
-        status = migrations.status(database.engine)
+        status = revisions.status(database.engine)
     if not status.at_head:
         click.echo(f"{status}: run `ivr db upgrade`", err=True)
         raise SystemExit(1)
@@ -90,6 +92,8 @@ def revision(app: AppContext, message: str) -> None:
     compared with the models; the difference becomes the new migration in
     ivr/store/migrations/versions/.
     """
+    from ivr.store import migrations
+
     with _database(app) as database:
         try:
             migrations.write_revision(database.engine, message)

@@ -80,6 +80,11 @@ def core_hours(section: Section, tz: ZoneInfo) -> HoursConfig:
         return defaults
     try:
         calendar = hours.calendar(tz)
+        if hours.holidays == defaults.holidays:
+            # Known good (tests/unit/test_sla_config.py builds it), and building
+            # any table imports every country the holidays package has, which
+            # would cost each CLI command more than its own work.
+            return hours
         # The holiday table is built on first use: ask about one working day
         # now, so that an unknown region is refused here and not by every call.
         start = date(2026, 1, 5)  # a Monday

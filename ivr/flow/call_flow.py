@@ -166,6 +166,16 @@ class CallFlow:
         return self.state is State.DONE
 
     @property
+    def takes_keys(self) -> bool:
+        """Whether a key pressed now could count (a menu, an entry, ending a description).
+
+        In-band keys cost reading and analysing the caller's audio all the
+        time; the service does so only while this holds (keys pressed at
+        other times are ignored anyway, see `_on_digit`).
+        """
+        return self.state in KEY_STATES or self.state in (State.DESCRIBE_PROMPT, State.DESCRIBING)
+
+    @property
     def after_hours(self) -> bool:
         return bool(self._answered and self._answered.after_hours)
 

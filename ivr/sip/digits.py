@@ -28,6 +28,11 @@ class DigitInput:
     def listens_to_audio(self) -> bool:
         return self._detector is not None
 
+    def restart_detector(self) -> None:
+        """Forget audio heard so far (a tone half heard before a gap is not a key)."""
+        if self._detector is not None:
+            self._detector = InbandDetector()
+
     def signalled(self, key: str) -> None:
         """A digit the engine reported (RFC 4733 event start or SIP INFO)."""
         self._offer(key, "rfc4733", self._clock())

@@ -159,7 +159,7 @@ class _CallAudioSink:
     def __init__(self, call: baresip.Call) -> None:
         self._audio = call.audio
 
-    def write(self, pcm: bytes) -> int:
+    def write(self, pcm: bytes | memoryview) -> int:
         try:
             return self._audio.write(pcm)
         except (baresip.AudioNotActive, baresip.AudioRestarted):
@@ -236,6 +236,26 @@ class ActiveCall:
             return
         self._digits = DigitInput(self._deliver_digit, asyncio.get_running_loop().time, inband=True)
         self.on_audio(self._digits.audio)
+
+    def hear_inband_digits(self, on: bool) -> None:
+        """Read the caller's audio for in-band keys only while a key would count.
+
+        Does nothing unless `listen_for_inband_digits` was called. Reading and
+        analysing every call's audio all the time costs the service more than
+        anything but the engine; when listening starts again, audio received
+        meanwhile is dropped (nothing else is reading it), so that a key pressed
+        while keys did not count is not taken late.
+        """
+        if not self._digits.listens_to_audio:
+            return
+        listening = self._digits.audio in self._audio_listeners
+        if on and not listening:
+            if not self._audio_listeners:
+                self.discard_received_audio()
+            self._digits.restart_detector()
+            self.on_audio(self._digits.audio)
+        elif not on and listening:
+            self.off_audio(self._digits.audio)
 
     def _deliver_digit(self, key: str) -> None:
         if not self._digit_listeners:

@@ -21,8 +21,6 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.store import migrations
-
 T = TypeVar("T")
 
 __all__ = ["Conflict", "Database", "Session", "StorageFull", "Unavailable"]
@@ -175,6 +173,10 @@ class Database:
 
     def create_schema(self) -> None:
         """Bring the schema to the newest migration (safe with several processes at once)."""
+        # Imported here: Alembic costs a CLI command more than its own work,
+        # and only the service and `ivr db upgrade` migrate.
+        from ivr.store import migrations
+
         migrations.upgrade(self.engine)
 
     def dispose(self) -> None:

@@ -728,3 +728,24 @@ def test_a_caller_who_hangs_up_during_the_first_reading_has_not_heard_it() -> No
     flow.handle(HungUp(), 3.0)
     assert flow.summary.outcome is Outcome.REPORTED
     assert not flow.summary.reference_heard
+
+
+def test_keys_count_only_in_menus_entries_and_around_the_description() -> None:
+    """The service reads a caller's audio for in-band keys only while this holds."""
+    flow = CallFlow(SETTINGS)
+    assert not flow.takes_keys  # not answered yet
+    flow.handle(Answered(verified=True), now=0.0)
+    assert flow.state is State.MENU and flow.takes_keys
+    press(flow, "3")
+    assert flow.state is State.CONFIRM and flow.takes_keys
+    confirm(flow)
+    assert flow.state is State.RECORDING and not flow.takes_keys  # being committed
+    recorded(flow, "471203")
+    assert flow.state is State.DESCRIBE_PROMPT and flow.takes_keys  # '#' skips it
+    flow.handle(PlaybackFinished(), 4.0)
+    assert flow.state is State.DESCRIBING and flow.takes_keys  # '#' ends it
+    flow.handle(DigitPressed("#"), 9.0)
+    flow.handle(RecordingStopped("key", 5.0), 9.1)
+    assert flow.state is State.READING_REFERENCE and not flow.takes_keys
+    flow.handle(PlaybackFinished(), 19.0)
+    assert flow.done and not flow.takes_keys

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from ivr.admin.cli import main
+from ivr.admin.cli import NOUNS, main
+from ivr.store.db import Database
 
 
 def walk(
@@ -19,7 +22,10 @@ def walk(
     ctx = click.Context(command, info_name=path[-1], parent=parent)
     yield path, command, ctx
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        # Through list_commands/get_command, as --help does: `ivr` loads its nouns on first use.
+        for name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, name)
+            assert sub is not None, name
             yield from walk(sub, (*path, name), ctx)
 
 
@@ -79,3 +85,33 @@ def test_the_top_level_help_documents_exit_codes() -> None:
     text = " ".join(result.output.split())
     assert "Exit codes: 0 done; 1 refused, not found or a check failed" in text
     assert "2 bad usage" in text
+
+
+def test_a_command_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """`ivr calls list` answers at once only if it does not import the service, the web UI,
+    the prompt renderer, the holiday tables or Alembic; run in a fresh interpreter, as a
+    user runs it."""
+    conf = tmp_path / "sip.conf"
+    conf.write_text(f"[general]\ndatabase = sqlite:///{tmp_path}/x.db\n", encoding="utf-8")
+    database = Database(f"sqlite:///{tmp_path}/x.db")
+    database.create_schema()
+    database.dispose()
+    code = (
+        "import sys\n"
+        "from ivr.admin.cli import main\n"
+        f"main(['--config', {str(conf)!r}, 'calls', 'list', '--limit', '50'], "
+        "standalone_mode=False)\n"
+        "heavy = ('alembic', 'holidays', 'numpy', 'ivr.service', 'ivr.admin.web', 'ivr.sip')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith(heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_noun_is_named_as_its_command_is() -> None:
+    ctx = click.Context(main)
+    for name in NOUNS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name

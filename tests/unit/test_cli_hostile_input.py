@@ -56,7 +56,11 @@ pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableException
 def leaf_commands(
     group: click.Group, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    for name, command in sorted(group.commands.items()):
+    # Through list_commands/get_command, as click does: `ivr` loads its nouns on first use.
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             yield from leaf_commands(command, (*path, name))
         else:

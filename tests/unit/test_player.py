@@ -1,9 +1,10 @@
 """`play_pcm`: the whole prompt goes out, play ends when it has, and barge-in cuts it at once.
 
 The sink stands in for a call's transmit buffer (engine._CallAudioSink:
-write, buffered, flush). Its "RTP clock" is stepped by the test: either a
-fixed number of bytes each time the player looks at the buffer, or by hand.
-The player's tick is set to nothing, so no test waits on the wall clock.
+write, buffered, flush), with a capacity like the engine's. Its "RTP clock"
+is moved by the player's own pauses (a pause of s seconds transmits s
+seconds of audio) or, with the clock stopped, by the test by hand. No test
+waits on the wall clock.
 """
 
 from __future__ import annotations
@@ -12,34 +13,35 @@ import asyncio
 
 import pytest
 
-from ivr.sip import player
-from ivr.sip.player import BYTES_PER_SECOND, LEAD_SECONDS, play_pcm
+from ivr.sip.player import BYTES_PER_SECOND, LEAD_SECONDS, TICK_SECONDS, play_pcm
 
 LEAD = int(BYTES_PER_SECOND * LEAD_SECONDS)
 PACKET = 320  # 20 ms of 8 kHz 16-bit audio
 
 
 class FakeSink:
-    """A transmit buffer drained by a pretend RTP clock."""
+    """A transmit buffer of `capacity` bytes, drained by a pretend RTP clock."""
 
-    def __init__(self, drain_per_look: int = 0, accept_at_most: int | None = None) -> None:
-        self.drain_per_look = drain_per_look
-        self.accept_at_most = accept_at_most
+    def __init__(self, capacity: int = 10 * BYTES_PER_SECOND, clock_rate: float = 1.0) -> None:
+        self.capacity = capacity
+        self.clock_rate = clock_rate  # how much of a pause the clock really runs
+        self.running = True
         self.queued = bytearray()  # written, not yet transmitted
         self.sent = bytearray()  # transmitted to the caller
-        self.most_queued = 0
         self.writes = 0
+        self.looks = 0
         self.flushes = 0
+        self.ran_dry = 0  # times the clock found nothing queued before the end
+        self.pauses: list[float] = []
 
-    def write(self, pcm: bytes) -> int:
-        accepted = pcm if self.accept_at_most is None else pcm[: self.accept_at_most]
+    def write(self, pcm: bytes | memoryview) -> int:
+        accepted = bytes(pcm[: self.capacity - len(self.queued)])
         self.queued += accepted
-        self.most_queued = max(self.most_queued, len(self.queued))
         self.writes += 1
         return len(accepted)
 
     def buffered(self) -> int:
-        self.drain(self.drain_per_look)
+        self.looks += 1
         return len(self.queued)
 
     def flush(self) -> None:
@@ -47,13 +49,17 @@ class FakeSink:
         self.flushes += 1
 
     def drain(self, count: int) -> None:
+        count -= count % 2
+        if count > len(self.queued):
+            self.ran_dry += 1
         self.sent += self.queued[:count]
         del self.queued[:count]
 
-
-@pytest.fixture(autouse=True)
-def no_tick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(player, "TICK_SECONDS", 0)
+    async def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        if self.running:
+            self.drain(round(seconds * BYTES_PER_SECOND * self.clock_rate))
+        await asyncio.sleep(0)
 
 
 def prompt(seconds: float) -> bytes:
@@ -67,35 +73,58 @@ async def turns(count: int) -> None:
         await asyncio.sleep(0)
 
 
-async def test_the_whole_prompt_is_sent_in_order_and_never_far_ahead() -> None:
+async def test_a_prompt_that_fits_is_handed_over_whole_and_looked_at_when_it_has_played() -> None:
     pcm = prompt(2.0)
-    sink = FakeSink(drain_per_look=PACKET)
-    await play_pcm(sink, pcm)
+    sink = FakeSink()
+    await play_pcm(sink, pcm, pause=sink.pause)
     assert bytes(sink.sent) == pcm
-    assert sink.queued == bytearray()
+    assert sink.writes == 1
+    # Once after writing, once when it should have drained: not every few packets.
+    assert sink.looks == 2
+    assert sink.pauses == [2.0]
     assert sink.flushes == 0
-    # Never more than the lead in the buffer: that is what makes a flush immediate.
-    assert sink.most_queued <= LEAD
 
 
-async def test_a_sink_that_takes_less_than_offered_still_gets_every_byte() -> None:
-    pcm = prompt(1.0)
-    sink = FakeSink(drain_per_look=PACKET, accept_at_most=100)
-    await play_pcm(sink, pcm)
+async def test_a_prompt_longer_than_the_buffer_is_topped_up_before_it_runs_dry() -> None:
+    pcm = prompt(5.0)
+    sink = FakeSink(capacity=BYTES_PER_SECOND)  # one second of buffer
+    await play_pcm(sink, pcm, pause=sink.pause)
     assert bytes(sink.sent) == pcm
+    assert sink.ran_dry == 0
+    # Each top-up comes when the lead is left: about one look per 0.7 s played.
+    assert sink.looks <= 10
+
+
+async def test_a_buffer_smaller_than_the_lead_still_gets_every_byte_without_busy_looking() -> None:
+    pcm = prompt(1.0)
+    sink = FakeSink(capacity=LEAD // 3)
+    await play_pcm(sink, pcm, pause=sink.pause)
+    assert bytes(sink.sent) == pcm
+    assert sink.looks <= 2 * len(pcm) // (LEAD // 3) + 4
+
+
+async def test_an_rtp_clock_behind_the_estimate_is_waited_for_until_it_has_caught_up() -> None:
+    pcm = prompt(1.0)
+    sink = FakeSink(clock_rate=0.9)
+    await play_pcm(sink, pcm, pause=sink.pause)
+    assert bytes(sink.sent) == pcm
+    assert sink.pauses[:2] == [1.0, pytest.approx(0.1)]  # what is left, when it is left
+    assert all(pause >= TICK_SECONDS for pause in sink.pauses)
+    assert len(sink.pauses) <= 4
 
 
 async def test_play_ends_only_when_the_buffer_has_drained() -> None:
-    pcm = prompt(0.1)  # less than the lead: all of it is written at once
-    sink = FakeSink()  # the clock is stopped until the test moves it
-    task = asyncio.create_task(play_pcm(sink, pcm))
+    pcm = prompt(0.1)
+    sink = FakeSink()
+    sink.running = False  # the clock is stopped until the test moves it
+    task = asyncio.create_task(play_pcm(sink, pcm, pause=sink.pause))
     await turns(20)
     assert bytes(sink.queued) == pcm
     assert not task.done()  # written is not heard
-    sink.drain(len(pcm) - 1)
+    sink.drain(len(pcm) - 2)
     await turns(20)
-    assert not task.done()  # one byte still to go
-    sink.drain(1)
+    assert not task.done()  # one sample still to go
+    sink.drain(2)
     await turns(5)
     assert task.done()
     await task
@@ -106,7 +135,8 @@ async def test_play_ends_only_when_the_buffer_has_drained() -> None:
 async def test_cancelling_a_play_flushes_the_buffer_at_once() -> None:
     pcm = prompt(3.0)
     sink = FakeSink()
-    task = asyncio.create_task(play_pcm(sink, pcm))
+    sink.running = False
+    task = asyncio.create_task(play_pcm(sink, pcm, pause=sink.pause))
     await turns(10)
     sink.drain(PACKET * 5)  # the caller has heard the first 100 ms
     await turns(10)
@@ -125,7 +155,8 @@ async def test_cancelling_a_play_flushes_the_buffer_at_once() -> None:
 async def test_cancelling_while_waiting_for_the_drain_flushes_too() -> None:
     pcm = prompt(0.1)
     sink = FakeSink()
-    task = asyncio.create_task(play_pcm(sink, pcm))
+    sink.running = False
+    task = asyncio.create_task(play_pcm(sink, pcm, pause=sink.pause))
     await turns(20)
     assert bytes(sink.queued) == pcm  # all written; waiting for it to be sent
     task.cancel()

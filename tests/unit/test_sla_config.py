@@ -40,6 +40,20 @@ def test_without_the_sections_the_published_sla_is_in_force(tmp_path: Path) -> N
     assert config.hours.days == MONDAY_TO_FRIDAY == frozenset({MON, TUE, WED, THU, FRI})
 
 
+def test_the_default_holiday_region_is_known_without_checking_at_load(tmp_path: Path) -> None:
+    """Loading skips building the default region's table (it imports every country); this
+    is the check it would have made: the table builds and knows a bank holiday."""
+    config = load_config(write(tmp_path, "[hours]\nopen = 09:00\n"))
+    calendar = config.hours.calendar(config.timezone)
+    assert not calendar.is_business_day(datetime(2026, 12, 25, tzinfo=UTC).date())
+    assert calendar.is_business_day(datetime(2026, 12, 23, tzinfo=UTC).date())
+
+
+def test_another_holiday_region_is_still_checked_at_load(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="holidays"):
+        load_config(write(tmp_path, "[hours]\nholidays = XX\n"))
+
+
 def test_the_published_sla_as_data() -> None:
     # Written out from ../shared/seed/sla.txt, so that a slip in the defaults shows here.
     published = {

@@ -9,7 +9,8 @@ migrations existed is adopted by the first revision (see its docstring).
 
 Every table is in `ivr.store.models`, so the tests compare that one module
 against the migrations. `ivr db` reads and writes revisions through the
-functions here, so that only `ivr.store` imports Alembic.
+functions here, so that only `ivr.store` imports Alembic; where a database
+stands is read by `ivr.store.revisions`, which does not import it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -28,12 +28,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, text
 
 from ivr.store.models import Base
+from ivr.store.revisions import Status, current, heads, known, status
+
+__all__ = ["MigrationError", "Status", "current", "heads", "status", "upgrade", "write_revision"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
-VERSION_TABLE = "alembic_version"  # Alembic's default name
 # One number for every fault line process that migrates a PostgreSQL database.
 _PG_LOCK_KEY = zlib.crc32(b"ivr.store.migrations")
 
@@ -61,22 +63,6 @@ def script() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
-def heads() -> tuple[str, ...]:
-    """The newest revision(s) the code knows; one unless branches were merged badly."""
-    return tuple(sorted(script().get_heads()))
-
-
-def current(connection: Connection) -> tuple[str, ...]:
-    """The revision(s) the database is at; empty when it has never been migrated.
-
-    Read directly rather than through Alembic, which logs at every look.
-    """
-    if not inspect(connection).has_table(VERSION_TABLE):
-        return ()
-    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-    return tuple(sorted(row[0] for row in rows))
-
-
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision`, holding the migration lock meanwhile."""
     with migration_lock(engine) as connection:
@@ -84,8 +70,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         connection.rollback()  # end the read: Alembic begins and commits its own transaction
         if revision == "head" and set(before) == set(heads()):
             return
-        known = {r.revision for r in script().walk_revisions()}
-        if unknown := sorted(set(before) - known):
+        if unknown := sorted(set(before) - known()):
             raise MigrationError(
                 f"the database is at revision {', '.join(unknown)}, which this version of the "
                 "fault line does not have: it was migrated by a newer version"
@@ -108,34 +93,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def _show(revisions: tuple[str, ...]) -> str:
     return ",".join(revisions) or "empty"
-
-
-def _listed(revisions: tuple[str, ...]) -> str:
-    return ", ".join(revisions) or "empty (never migrated)"
-
-
-@dataclass(frozen=True)
-class Status:
-    """Where a database's schema stands against the code's newest revision."""
-
-    database: str  # its URL, password hidden
-    current: tuple[str, ...]
-    head: tuple[str, ...]
-
-    @property
-    def at_head(self) -> bool:
-        return set(self.current) == set(self.head)
-
-    def __str__(self) -> str:
-        if self.at_head:
-            return f"{self.database} is at {_listed(self.current)} (head)"
-        return f"{self.database} is at {_listed(self.current)}; newest is {_listed(self.head)}"
-
-
-def status(engine: Engine) -> Status:
-    with engine.connect() as connection:
-        now = current(connection)
-    return Status(engine.url.render_as_string(hide_password=True), now, heads())
 
 
 def write_revision(engine: Engine, message: str) -> None:
