@@ -73,6 +73,7 @@ class CustomerCallback:
         self.record = record
         self._customer: ActiveCall | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ringing: asyncio.Future[DialResult] | None = None
         self._engineer_gone = False
 
     def handles(self, command: Command) -> bool:
@@ -101,7 +102,17 @@ class CustomerCallback:
 
     async def _dial_and_greet(self, inject: Callable[[Event], None]) -> None:
         await self.record.dialling()
-        dialled = await self._dial(self.uri, self.ring_seconds)
+        self._ringing = asyncio.ensure_future(self._dial(self.uri, self.ring_seconds))
+        try:
+            dialled = await self._ringing
+        except asyncio.CancelledError:
+            if not self._engineer_gone:
+                raise
+            # The engineer hung up while the customer's phone rang: the engine
+            # CANCELled the INVITE, so nobody answers to silence.
+            log.info("callback to %s: cancelled, the engineer hung up", self.uri)
+            await self.record.ended(ABANDONED, "")
+            return
         call = dialled.call
         if dialled.outcome is not DialOutcome.ANSWERED or call is None:
             log.info("callback to %s: %s %s", self.uri, dialled.outcome.value, dialled.reason)
@@ -138,12 +149,14 @@ class CustomerCallback:
     async def close(self) -> None:
         """The engineer's call is over: finish what is under way, leaving no call up.
 
-        A customer still ringing is let ring out (the engine cannot cancel a
-        dial it is waiting on) and hung up at once if they answer.
+        A customer still ringing stops ringing (the dial is cancelled, and the
+        engine sends CANCEL); one who answers as that happens is hung up at once.
         """
         self._engineer_gone = True
         if self._customer is not None:
             await self._customer.hangup()
+        if self._ringing is not None and not self._ringing.done():
+            self._ringing.cancel()
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task

@@ -79,3 +79,27 @@ async def test_no_answer_and_refusals_have_their_reasons() -> None:
 async def test_a_callback_that_cannot_be_logged_tells_the_engineer_instead_of_ringing_on() -> None:
     heard, dialled = await attempt(DialResult(DialOutcome.BUSY), Log(fail=True))
     assert heard == [CustomerNotReached("failed")] and dialled == []
+
+
+async def test_an_engineer_who_hangs_up_while_the_customer_rings_stops_the_ringing() -> None:
+    ringing = asyncio.Event()
+    stopped: list[str] = []
+
+    async def dial(uri: str, ring: float) -> DialResult:
+        ringing.set()
+        try:
+            await asyncio.Event().wait()  # the customer's phone rings on
+        except asyncio.CancelledError:
+            stopped.append(uri)  # where the engine sends CANCEL
+            raise
+        raise AssertionError("unreachable")
+
+    log = Log()
+    heard: list[Event] = []
+    callback = CustomerCallback(dial, Speech(), "sip:desk@pbx.example", 20.0, "471203", log)
+    callback.start(CallCustomer(), cast(Any, None), heard.append)
+    await asyncio.wait_for(ringing.wait(), 10)
+    await asyncio.wait_for(callback.close(), 10)
+    assert stopped == ["sip:desk@pbx.example"]
+    assert log.written == ["dialling", "ended abandoned"]
+    assert heard == []  # the engineer has gone: nobody to tell
