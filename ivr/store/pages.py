@@ -599,9 +599,14 @@ def take_over(session: Session, page: Page, policy: Policy, now: datetime) -> Pa
 
 
 def stopped_pages(session: Session, page_ids: list[int]) -> list[int]:
-    """Which of these pages are no longer active (their calls should end)."""
+    """Which of these pages were cancelled from elsewhere (their calls should end).
+
+    Only cancelled: a page its own call acknowledged is no longer active
+    either, but that call goes on (the engineer may be calling the customer
+    back through it).
+    """
     return list(
-        session.scalars(select(Page.id).where(Page.id.in_(page_ids), Page.status != ACTIVE))
+        session.scalars(select(Page.id).where(Page.id.in_(page_ids), Page.status == CANCELLED))
     )
 
 

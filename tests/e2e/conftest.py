@@ -60,6 +60,17 @@ SQLITE_ONLY = (
     "tests/e2e/test_reload.py::",
     "tests/e2e/test_network.py::",
 )
+# Tests that keep a core busy (floods, torture, a hundred callers): one
+# worker runs them one after another (`--dist loadgroup` in scripts/test),
+# so the other workers' calls, which mostly wait on real-time audio, are
+# never starved of CPU by two of them at once.
+CPU_BOUND = (
+    "tests/e2e/test_torture.py::",
+    "tests/e2e/test_scale_out.py::",
+    "tests/e2e/test_edge.py::",
+    "tests/e2e/test_flood.py::",
+    "tests/e2e/test_spine.py::test_twenty_concurrent",
+)
 # The longest tests (prefixes of node ids), longest first as measured with
 # --durations, started first so that no worker is left running one of them
 # alone at the end of the suite.
@@ -374,6 +385,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in item.nodeid.split("/"):
             item.add_marker(pytest.mark.e2e)
+        if item.nodeid.startswith(CPU_BOUND):
+            item.add_marker(pytest.mark.xdist_group("cpu_bound"))
 
     def rank(item: pytest.Item) -> int:
         for index, prefix in enumerate(LONGEST_FIRST):

@@ -150,6 +150,10 @@ def test_a_failed_page_starts_again_from_level_one_after_the_retry_time(
     # Acknowledged on the restart: the fault leaves page_failed, paging stops.
     assert turn(db, restart_at + timedelta(minutes=1), AttemptResult.ACKNOWLEDGED)[1] == "Bob"
     with db.sessions() as session:
+        # The call that acknowledged goes on (a callback to the customer, say):
+        # only a page cancelled from elsewhere hangs its call up.
+        assert stopped_pages(session, [second]) == []
+    with db.sessions() as session:
         fault = session.scalars(select(Fault)).one()
         assert (fault.status, fault.acknowledged_by) == ("acknowledged", "Bob")
     assert [(p["kind"], p["status"]) for p in pages(db)] == [
