@@ -70,8 +70,9 @@ afford that.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +131,72 @@ def _inverse_gram(columns: _Float) -> _Float:
     return np.asarray(np.linalg.inv(columns.T @ columns), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What every detector at one sample rate shares: the window, the basis the
+    Goertzel terms come from and the inverse Gram matrices of each key's fit.
+
+    Built once per rate (`_analysis`): a detector is made for every call and
+    again whenever a call starts listening, and building these (32 matrix
+    inversions) cost more than a second of that call's listening.
+    """
+
+    window: int
+    basis: _Float
+    pair_idx: npt.NDArray[np.intp]
+    harm_idx: npt.NDArray[np.intp]
+    pair_inv: _Float
+    harm_inv: _Float
+
+
+@functools.cache
+def _analysis(sample_rate: int) -> _Analysis:
+    window = round(sample_rate * BLOCK_MS / 1000.0)
+    n = np.arange(window, dtype=np.float64)
+
+    fundamentals = ROW_HZ + COLUMN_HZ
+    freqs = np.array(fundamentals + tuple(2.0 * f for f in fundamentals))
+    phase = 2.0 * np.pi * np.outer(n, freqs) / sample_rate
+    # Columns 0-31: the Goertzel terms, cos then sin, for the 8 tones and
+    # their 8 harmonics. Columns 32-47: the same for the 8 tones times a
+    # centred ramp, the change of a tone with its frequency, so that the
+    # harmonic fit can let a tone sit off its nominal frequency.
+    ramp = (n - (window - 1) / 2.0)[:, None]
+    cos, sin = np.cos(phase), np.sin(phase)
+    basis: _Float = np.concatenate([cos, sin, ramp * cos[:, :8], ramp * sin[:, :8]], axis=1)
+
+    # Per key (row * 4 + column): which columns model its two tones (and
+    # with their harmonics and ramps), and the inverse Gram matrices that
+    # turn those windows' terms into least-squares fits.
+    pair_idx: list[list[int]] = []
+    harm_idx: list[list[int]] = []
+    for r in range(4):
+        for c in range(4):
+            tones = [r, 4 + c]
+            both = tones + [8 + r, 12 + c]
+            pair_idx.append(tones + [16 + i for i in tones])
+            ramps = [32 + i for i in tones] + [40 + i for i in tones]
+            harm_idx.append(both + [16 + i for i in both] + ramps)
+    analysis = _Analysis(
+        window=window,
+        basis=basis,
+        pair_idx=np.array(pair_idx),
+        harm_idx=np.array(harm_idx),
+        pair_inv=np.stack([_inverse_gram(basis[:, i]) for i in pair_idx]),
+        harm_inv=np.stack([_inverse_gram(basis[:, i]) for i in harm_idx]),
+    )
+    shared: tuple[np.ndarray[Any, Any], ...] = (
+        analysis.basis,
+        analysis.pair_idx,
+        analysis.harm_idx,
+        analysis.pair_inv,
+        analysis.harm_inv,
+    )
+    for array in shared:
+        array.flags.writeable = False  # every detector at this rate reads it
+    return analysis
+
+
 class InbandDetector:
     """Finds DTMF key presses in 16-bit little-endian mono PCM, fed in chunks of any size.
 
@@ -147,39 +214,14 @@ class InbandDetector:
             # Below 8 kHz the highest second harmonic (3266 Hz) aliases.
             raise ValueError(f"sample rate must be at least 8000 Hz, got {sample_rate}")
         self._rate = sample_rate
-        self._n = round(sample_rate * BLOCK_MS / 1000.0)
+        analysis = _analysis(sample_rate)
+        self._n = analysis.window
         self._hop = self._n // 2
-        n = np.arange(self._n, dtype=np.float64)
-
-        fundamentals = ROW_HZ + COLUMN_HZ
-        freqs = np.array(fundamentals + tuple(2.0 * f for f in fundamentals))
-        phase = 2.0 * np.pi * np.outer(n, freqs) / sample_rate
-        # Columns 0-31: the Goertzel terms, cos then sin, for the 8 tones and
-        # their 8 harmonics. Columns 32-47: the same for the 8 tones times a
-        # centred ramp, the change of a tone with its frequency, so that the
-        # harmonic fit can let a tone sit off its nominal frequency.
-        ramp = (n - (self._n - 1) / 2.0)[:, None]
-        cos, sin = np.cos(phase), np.sin(phase)
-        self._basis: _Float = np.concatenate(
-            [cos, sin, ramp * cos[:, :8], ramp * sin[:, :8]], axis=1
-        )
-
-        # Per key (row * 4 + column): which columns model its two tones (and
-        # with their harmonics and ramps), and the inverse Gram matrices that
-        # turn those windows' terms into least-squares fits.
-        pair_idx: list[list[int]] = []
-        harm_idx: list[list[int]] = []
-        for r in range(4):
-            for c in range(4):
-                tones = [r, 4 + c]
-                both = tones + [8 + r, 12 + c]
-                pair_idx.append(tones + [16 + i for i in tones])
-                ramps = [32 + i for i in tones] + [40 + i for i in tones]
-                harm_idx.append(both + [16 + i for i in both] + ramps)
-        self._pair_idx = np.array(pair_idx)
-        self._harm_idx = np.array(harm_idx)
-        self._pair_inv = np.stack([_inverse_gram(self._basis[:, i]) for i in pair_idx])
-        self._harm_inv = np.stack([_inverse_gram(self._basis[:, i]) for i in harm_idx])
+        self._basis = analysis.basis
+        self._pair_idx = analysis.pair_idx
+        self._harm_idx = analysis.harm_idx
+        self._pair_inv = analysis.pair_inv
+        self._harm_inv = analysis.harm_inv
 
         self._min_amp2 = (_DBM0_PEAK * 10.0 ** (MIN_TONE_DBM0 / 20.0)) ** 2
 
