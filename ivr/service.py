@@ -22,6 +22,7 @@ from ivr.prompts import PromptError, PromptLibrary
 from ivr.session import CallSession, SessionDeps
 from ivr.sip.engine import InboundCall, SipEngine, settings_from
 from ivr.sip.guard import Guard
+from ivr.sla import BusinessCalendar
 from ivr.store.calls import close_interrupted_calls
 from ivr.store.db import Database
 from ivr.store.oncall import pageable_now
@@ -49,7 +50,7 @@ class FaultLineService:
         self.config = config
         self.clock = clock
         self.db = Database(config.database_url)
-        self.calendar = config.hours.calendar(config.timezone)
+        self.calendar = self._calendar(config)
         self.prompts = PromptLibrary(config.prompts, config.support)
         self.engine = SipEngine(settings_from(config))
         # Who this node is, in the call log and on page leases: the same
@@ -184,10 +185,15 @@ class FaultLineService:
                 log.info("reload: %s changed; `ivr web` reads it when it restarts", name)
             return True
 
+    def _calendar(self, config: Config) -> BusinessCalendar:
+        calendar = config.hours.calendar(config.timezone)
+        calendar.load(self.clock().date())
+        return calendar
+
     def _apply(self, config: Config, prompts: PromptLibrary) -> None:
         self.config = config
         self.prompts = prompts
-        self.calendar = config.hours.calendar(config.timezone)
+        self.calendar = self._calendar(config)
         # A fault committed from now on is timed and paged by the new rules,
         # whenever its call began: the rules in force when it is reported.
         self.writer.calendar = self.calendar

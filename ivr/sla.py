@@ -101,6 +101,16 @@ class BusinessCalendar:
         except NotImplementedError as exc:
             raise ValueError(f"unknown holiday region {self.holiday_region!r}: {exc}") from None
 
+    def load(self, today: date) -> None:
+        """Build the holiday table for this year and next now, before any call asks.
+
+        Importing the holidays package and working out a year takes about a
+        third of a second, which the first caller after a start (and every
+        call waiting on the event loop meanwhile) would otherwise wait for.
+        """
+        self.is_business_day(today)
+        self.is_business_day(date(today.year + 1, 1, 1))
+
     def is_business_day(self, day: date) -> bool:
         return day.weekday() in self.days and day not in self._holidays
 
