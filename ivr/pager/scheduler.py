@@ -54,6 +54,7 @@ from ivr.store.pages import (
 log = logging.getLogger(__name__)
 
 SAFETY_SWEEP_SECONDS = 15
+SWEEP_JOB = "page-sweep"  # the one-shot sweep: at most one waits at a time
 # How often, while page calls are up, to look whether their pages were
 # stopped from elsewhere (`ivr faults reprioritise` in another process).
 LIVE_CHECK_SECONDS = 2
@@ -162,16 +163,27 @@ class PagingScheduler:
             await asyncio.wait(self._calls, timeout=60)
 
     def wake(self, at: datetime | None = None) -> None:
-        """Look for due steps at `at` (now by default): after a new page, or a step's end."""
+        """Look for due steps at `at` (now by default): after a new page, or a step's end.
+
+        Never puts off a sweep already waiting to run sooner: a step's end
+        reads the next due time in a thread, and a new page committed during
+        that read would otherwise have its wake replaced by the later time
+        read before it (the page then waited for the safety sweep).
+        """
         when = at or datetime.now(UTC)
         if at is None:
             # A sweep already running would make APScheduler skip this one
             # (one instance at a time): the running sweep looks again instead.
             self._woken = True
+        waiting = self._scheduler.get_job(SWEEP_JOB)
+        # (A job added before the scheduler starts has no run time yet.)
+        due = getattr(waiting, "next_run_time", None)
+        if due is not None and due <= when:
+            return  # that sweep's rearm schedules anything due later
         self._scheduler.add_job(
             self._sweep,
             DateTrigger(run_date=when),
-            id="page-sweep",
+            id=SWEEP_JOB,
             replace_existing=True,
             misfire_grace_time=None,
         )
