@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -115,6 +116,10 @@ class PagingScheduler:
         self._live: dict[int, asyncio.Future[tuple[AttemptResult, int | None, str]]] = {}
         self._sweeping: set[asyncio.Task[object]] = set()
         self._woken = False
+        # Claims have a thread of their own: on the shared default pool a new
+        # page's claim could queue behind speech synthesis or PIN hashing
+        # (a tenth of a second each) for other calls.
+        self._claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-claim")
         longest_ring = max(level.ring_seconds for level in policy.levels)
         self.lease_seconds: float = longest_ring + LEASE_MARGIN_SECONDS
         # Told each page call's result as it ends (node metrics).
@@ -161,6 +166,7 @@ class PagingScheduler:
             await asyncio.wait(self._sweeping, timeout=30)
         if self._calls:
             await asyncio.wait(self._calls, timeout=60)
+        self._claimer.shutdown(wait=False)
 
     def wake(self, at: datetime | None = None) -> None:
         """Look for due steps at `at` (now by default): after a new page, or a step's end.
@@ -297,7 +303,8 @@ class PagingScheduler:
         while True:
             self._woken = False
             try:
-                work = await asyncio.to_thread(self._claim)
+                loop = asyncio.get_running_loop()
+                work = await loop.run_in_executor(self._claimer, self._claim)
             except Exception:
                 log.exception("could not claim due pages")
                 return
