@@ -19,10 +19,11 @@ What is measured, and how:
   is (peak - idle) / peak simultaneous calls.
 - answer latency: bench/caller_answer.xml at 20 calls/s; INVITE -> 200 OK
   per Call-ID, from a capture on lo of the answerer's SIP port.
-- page latency: 20 critical reports at 1 call/s; from the caller's
-  confirming INFO (Signal=1) reaching the answerer to the engineer's INVITE
-  leaving it, from a capture on lo of both SIP ports, each INFO paired with
-  the first engineer INVITE after it.
+- page latency: 50 critical reports at 1 call/s, each from its own handset
+  and customer (so no page joins another's); from the caller's confirming
+  INFO (Signal=1) reaching the answerer to the engineer's INVITE leaving it,
+  from a capture on lo of both SIP ports, each INFO paired with the first
+  engineer INVITE after it.
 - audio pacing: the gap between consecutive RTP packets of each stream the
   answerer sends (keyed by source port and SSRC), from the capture of the
   highest clean capacity step.
@@ -88,7 +89,7 @@ CAPACITY_RATE = 50  # calls per second while a step ramps up
 ANSWER_RATE = 20
 ANSWER_CALLS = 200
 ANSWER_HOLD_MS = 1000  # each caller hangs up after a second: ~20 calls up
-PAGE_CALLS = 20
+PAGE_CALLS = 50
 PAGE_RATE = 1
 ADMIN_ROWS = 1_000_000
 MIN_STREAM_PACKETS = 100  # 2 s of audio: the caller heard a prompt
