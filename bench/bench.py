@@ -648,7 +648,7 @@ class Answerer:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, **kwargs: Any) -> None:
+    def start(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError
 
     def stop(self) -> None:
