@@ -17,6 +17,14 @@ What is measured, and how:
   and N calls with outcome "reported" and keys "21". CPU is % of one core
   from /proc/PID/stat (all threads), memory is VmRSS; per concurrent call
   is (peak - idle) / peak simultaneous calls.
+- two nodes (cluster): the same callers, from the carrier trunk's address
+  127.0.0.3, sent to Kamailio on 127.0.0.2 running deploy/kamailio/
+  kamailio.cfg as shipped, in front of two `ivr serve` nodes (at most 240
+  calls each, `[general] max_calls`) sharing one database on a throwaway
+  PostgreSQL server (tests/pg.py), for N in 240, 360, 480; clean as above,
+  counted in the shared database. CPU and memory are summed over the nodes;
+  each node's, Kamailio's and PostgreSQL's (whole process trees) are given
+  beside them, with the calls each node committed or turned away (486).
 - answer latency: bench/caller_answer.xml at 20 calls/s; INVITE -> 200 OK
   per Call-ID, from a capture on lo of the answerer's SIP port.
 - page latency: 50 critical reports at 1 call/s, each from its own handset
@@ -30,11 +38,14 @@ What is measured, and how:
 - admin: `ivr calls list --limit 50` (and the same query in-process) over
   1,000,000 seeded calls, on SQLite and, when tests/pg.py can start one, on
   a throwaway PostgreSQL server.
+- profile: py-spy (all threads, and the GIL holder) on `ivr serve` during a
+  repeat of the 200-caller capacity step.
 Captures are taken with dumpcap (the capture engine tshark runs) and read
 here with a few lines of struct; `tshark -r FILE -d udp.port==PORT,rtp -T
 fields -e frame.time_epoch -e rtp.ssrc` on the kept captures gives the same.
 
-Everything listens on 127.0.0.1 only; every SIPp run has -m and -timeout,
+Everything listens on loopback only (127.0.0.1; the cluster's proxy and
+trunk on 127.0.0.2 and 127.0.0.3); every SIPp run has -m and -timeout,
 every process started here is stopped here, by its pid.
 """
 
@@ -231,6 +242,7 @@ class Sample:
 def read_proc(pid: int, reaped: bool = False) -> Sample | None:
     """One process's figures; with `reaped`, its CPU includes that of the children it has
     waited for, so that a process tree's total does not drop when one of them exits."""
+    at = time.monotonic()  # next to the CPU time it stamps, not after the memory is read
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         status = Path(f"/proc/{pid}/status").read_text()
@@ -243,7 +255,7 @@ def read_proc(pid: int, reaped: bool = False) -> Sample | None:
     rss = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
     threads = re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE)
     return Sample(
-        time.monotonic(),
+        at,
         user + system,
         int(rss.group(1)) if rss else 0,
         int(threads.group(1)) if threads else 0,
@@ -273,7 +285,7 @@ def read_procs(pids: Sequence[int], reaped: bool = False) -> Sample | None:
     if not samples:
         return None
     return Sample(
-        time.monotonic(),
+        samples[0].at,
         sum(sample.cpu for sample in samples),
         sum(sample.rss_kb for sample in samples),
         sum(sample.threads for sample in samples),
@@ -1038,8 +1050,9 @@ def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
     return step
 
 
-def climb(steps: Sequence[int], run_step: Any) -> list[Step]:
-    """Climb the steps until one is not clean; then try once halfway back to the last clean one."""
+def climb(steps: Sequence[int], run_step: Any, halfway: bool = True) -> list[Step]:
+    """Climb the steps until one is not clean; then (`halfway`) try once halfway back to the
+    last clean one."""
     done: list[Step] = []
     for calls in steps:
         step = run_step(calls)
@@ -1047,7 +1060,7 @@ def climb(steps: Sequence[int], run_step: Any) -> list[Step]:
         if not step.clean:
             below = done[-2].calls if len(done) > 1 else 0
             middle = (below + calls) // 20 * 10
-            if below < middle < calls:
+            if halfway and below < middle < calls:
                 done.insert(-1, run_step(middle))
             break
     return done
@@ -1249,10 +1262,14 @@ def cluster_step(calls: int, server: Any) -> Step:
 
 
 def cluster(steps: Sequence[int]) -> list[Step]:
-    """The climb of `capacity`, through Kamailio to two nodes on one PostgreSQL server."""
+    """The climb of `capacity`, through Kamailio to two nodes on one PostgreSQL server.
+
+    Without the halfway step: a two-node step takes two to four minutes
+    (a failing one the longest), and bench/run is kept within ~20 minutes.
+    """
     server = start_postgres()
     try:
-        return climb(steps, lambda calls: cluster_step(calls, server))
+        return climb(steps, lambda calls: cluster_step(calls, server), halfway=False)
     finally:
         server.stop()
 
