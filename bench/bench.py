@@ -10,7 +10,7 @@ bench/RESULTS.md.
 What is measured, and how:
 - capacity: SIPp places N calls of bench/caller_report.xml at 50 calls/s
   (-l N -m N) with a hold long enough that all N are up at once, for N in
-  50, 100, 200, 300, 400 (the bound, to stay within ~15 minutes), stopping
+  50, 100, 200, 300, 400 (the bound, to stay within ~20 minutes), stopping
   at the first step that is not clean. Clean means: SIPp counts N successful
   calls and none failed; every call's RTP stream from the far end carries
   at least 2 s of audio; and for the fault line the database holds N faults
@@ -21,8 +21,8 @@ What is measured, and how:
   127.0.0.3, sent to Kamailio on 127.0.0.2 running deploy/kamailio/
   kamailio.cfg as shipped, in front of two `ivr serve` nodes (at most 240
   calls each, `[general] max_calls`) sharing one database on a throwaway
-  PostgreSQL server (tests/pg.py), for N in 240, 360, 480; clean as above,
-  counted in the shared database. CPU and memory are summed over the nodes;
+  PostgreSQL server (tests/pg.py), for N in 240, 360, 480 (no halfway step);
+  clean as above, counted in the shared database. CPU and memory are summed over the nodes;
   each node's, Kamailio's and PostgreSQL's (whole process trees) are given
   beside them, with the calls each node committed or turned away (486).
 - answer latency: bench/caller_answer.xml at 20 calls/s; INVITE -> 200 OK
