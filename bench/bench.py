@@ -564,6 +564,8 @@ class SippRun:
     started: float
     ended: float
     errors: str
+    # Why calls failed, counted (unexpected_answers), e.g. "408 to INFO": 112.
+    unexpected: dict[str, int] = field(default_factory=dict)
 
     @property
     def why(self) -> str:
@@ -574,6 +576,23 @@ class SippRun:
         received = re.search(r"received '(SIP/2\.0 [^\r\n]*)", self.errors)
         reason = match.group(1).replace(" for Call-Id", "").replace(" for Call-ID", "").strip()
         return reason + (f": {received.group(1)}" if received else "")
+
+
+def unexpected_answers(path: Path) -> dict[str, int]:
+    """Why SIPp's calls failed, counted: the answer a call was aborted on (by status and the
+    request answered) or the scenario index it timed out at."""
+    if not path.exists():
+        return {}
+    text = path.read_text(errors="replace")
+    counts: dict[str, int] = defaultdict(int)
+    for chunk in text.split("Aborting call on unexpected message")[1:]:
+        status = re.search(r"received 'SIP/2\.0 (\d{3})", chunk)
+        method = re.search(r"^CSeq:\s*\d+\s+(\w+)", chunk, re.MULTILINE)
+        if status and method:
+            counts[f"{status.group(1)} to {method.group(1)}"] += 1
+    for index in re.findall(r"receive timeout on message [^:\n]*:(\d+)", text):
+        counts[f"timeout at scenario index {index}"] += 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def stat_columns(path: Path) -> list[dict[str, str]]:
@@ -637,6 +656,7 @@ def run_sipp_caller(
         started=started,
         ended=ended,
         errors=errors.read_text(errors="replace")[:3000] if errors.exists() else "",
+        unexpected=unexpected_answers(errors),
     )
 
 
@@ -973,6 +993,9 @@ def drive_step(
             f"SIPp: exit {run.returncode}, {run.successful} successful, {run.failed} failed"
             + (f" ({run.why})" if run.why else "")
         )
+        if run.unexpected:
+            tally = ", ".join(f"{what}: {n}" for what, n in run.unexpected.items())
+            step.problems.append(f"failed calls: {tally}")
     if step.rtp.heard < calls:
         step.problems.append(
             f"{step.rtp.heard} of {calls} calls got >= {MIN_STREAM_PACKETS} RTP packets"
