@@ -1942,7 +1942,7 @@ def admin() -> list[AdminResult]:
 
 # Frames every sample passes through (thread start, the event loop, the CLI): not findings.
 BOILERPLATE = re.compile(
-    r"\((threading|asyncio/\w+|click/\w+|concurrent/futures/thread|selectors)\.py\)"
+    r"\((threading|asyncio/\w+|click/\w+|concurrent/futures/thread|selectors|ivr/admin/cli)\.py\)"
     r"|^<module>|^(run|serve|main) \(|Runner\.run|_WorkItem\.run"
 )
 
