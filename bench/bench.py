@@ -1187,7 +1187,8 @@ class Kamailio:
 
 
 def start_postgres() -> Any:
-    """The tests' throwaway PostgreSQL server (tests/pg.py), started; the caller stops it."""
+    """The tests' throwaway PostgreSQL server (tests/pg.py), started; the caller stops it.
+    Raises when tests/pg.py cannot be imported or finds no server binaries."""
     sys.path.insert(0, str(REPO))
     from tests.pg import PostgresCluster
 
@@ -1214,7 +1215,12 @@ def cluster_step(calls: int, server: Any) -> Step:
     step = Step(CLUSTER_KIND, calls, load=loadavg())
     workdir = WORK / "cluster" / f"x{len(CLUSTER_NODES)}-{calls}"
     shutil.rmtree(workdir, ignore_errors=True)
-    database = server.create_database()
+    try:
+        database = server.create_database()
+    except Exception as exc:
+        step.problems.append(f"no database: {type(exc).__name__}: {exc}")
+        log_step(step)
+        return step
     nodes = {
         name: FaultLine(workdir / f"node-{name}", database=server.url(database))
         for name in CLUSTER_NODES
@@ -1290,7 +1296,10 @@ def cluster(steps: Sequence[int]) -> list[Step]:
     Without the halfway step: a two-node step takes two to four minutes
     (a failing one the longest), and bench/run is kept within ~20 minutes.
     """
-    server = start_postgres()
+    try:
+        server = start_postgres()
+    except Exception as exc:
+        return [Step(CLUSTER_KIND, steps[0], problems=[f"no PostgreSQL: {exc}"])]
     try:
         return climb(steps, lambda calls: cluster_step(calls, server), halfway=False)
     finally:
@@ -1909,14 +1918,11 @@ def admin() -> list[AdminResult]:
     pg_result = AdminResult("PostgreSQL")
     results.append(pg_result)
     try:
-        sys.path.insert(0, str(REPO))
-        from tests.pg import PostgresCluster  # the tests' throwaway server
-    except ImportError as exc:
-        pg_result.note = f"not run: tests/pg.py not importable ({exc})"
+        cluster = start_postgres()
+    except Exception as exc:
+        pg_result.note = f"not run: {type(exc).__name__}: {exc}"
         return results
-    cluster = None
     try:
-        cluster = PostgresCluster.start()
         name = cluster.create_database()
         workdir = WORK / "admin" / "postgresql"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -1924,7 +1930,6 @@ def admin() -> list[AdminResult]:
         pg_result.database = f"PostgreSQL {cluster.connect().info.server_version // 10000}"
 
         def seed() -> None:
-            assert cluster is not None
             with cluster.connect(name) as connection:
                 seed_postgres(connection, ADMIN_ROWS)
 
@@ -1932,8 +1937,7 @@ def admin() -> list[AdminResult]:
     except Exception as exc:
         pg_result.note = f"{type(exc).__name__}: {exc}"
     finally:
-        if cluster is not None:
-            cluster.stop()
+        cluster.stop()
     return results
 
 
