@@ -10,30 +10,42 @@ bench/RESULTS.md.
 What is measured, and how:
 - capacity: SIPp places N calls of bench/caller_report.xml at 50 calls/s
   (-l N -m N) with a hold long enough that all N are up at once, for N in
-  50, 100, 200, 300, 400 (the bound, to stay within ~15 minutes), stopping
+  50, 100, 200, 300, 400 (the bound, to stay within ~20 minutes), stopping
   at the first step that is not clean. Clean means: SIPp counts N successful
   calls and none failed; every call's RTP stream from the far end carries
   at least 2 s of audio; and for the fault line the database holds N faults
   and N calls with outcome "reported" and keys "21". CPU is % of one core
   from /proc/PID/stat (all threads), memory is VmRSS; per concurrent call
   is (peak - idle) / peak simultaneous calls.
+- two nodes (cluster): the same callers, from the carrier trunk's address
+  127.0.0.3, sent to Kamailio on 127.0.0.2 running deploy/kamailio/
+  kamailio.cfg as shipped, in front of two `ivr serve` nodes (at most 240
+  calls each, `[general] max_calls`) sharing one database on a throwaway
+  PostgreSQL server (tests/pg.py), for N in 240, 360, 480 (no halfway step);
+  clean as above, counted in the shared database. CPU and memory are summed over the nodes;
+  each node's, Kamailio's and PostgreSQL's (whole process trees) are given
+  beside them, with the calls each node committed or turned away (486).
 - answer latency: bench/caller_answer.xml at 20 calls/s; INVITE -> 200 OK
   per Call-ID, from a capture on lo of the answerer's SIP port.
-- page latency: 20 critical reports at 1 call/s; from the caller's
-  confirming INFO (Signal=1) reaching the answerer to the engineer's INVITE
-  leaving it, from a capture on lo of both SIP ports, each INFO paired with
-  the first engineer INVITE after it.
+- page latency: 50 critical reports at 1 call/s, each from its own handset
+  and customer (so no page joins another's); from the caller's confirming
+  INFO (Signal=1) reaching the answerer to the engineer's INVITE leaving it,
+  from a capture on lo of both SIP ports, each INFO paired with the first
+  engineer INVITE after it.
 - audio pacing: the gap between consecutive RTP packets of each stream the
   answerer sends (keyed by source port and SSRC), from the capture of the
   highest clean capacity step.
 - admin: `ivr calls list --limit 50` (and the same query in-process) over
   1,000,000 seeded calls, on SQLite and, when tests/pg.py can start one, on
   a throwaway PostgreSQL server.
+- profile: py-spy (all threads, and the GIL holder) on `ivr serve` during a
+  repeat of the 200-caller capacity step.
 Captures are taken with dumpcap (the capture engine tshark runs) and read
 here with a few lines of struct; `tshark -r FILE -d udp.port==PORT,rtp -T
 fields -e frame.time_epoch -e rtp.ssrc` on the kept captures gives the same.
 
-Everything listens on 127.0.0.1 only; every SIPp run has -m and -timeout,
+Everything listens on loopback only (127.0.0.1; the cluster's proxy and
+trunk on 127.0.0.2 and 127.0.0.3); every SIPp run has -m and -timeout,
 every process started here is stopped here, by its pid.
 """
 
@@ -41,6 +53,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
+import itertools
 import json
 import math
 import os
@@ -54,6 +68,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -63,6 +78,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -84,18 +101,25 @@ def handset(i: int) -> str:
 
 
 STEPS = (50, 100, 200, 300, 400)
+# Two nodes of at most 240 calls each (`[general] max_calls`: the engine has 255 call lines).
+CLUSTER_STEPS = (240, 360, 480)
+CLUSTER_NODES = ("a", "b")
+CLUSTER_KIND = "faultline x2"
 CAPACITY_RATE = 50  # calls per second while a step ramps up
 ANSWER_RATE = 20
 ANSWER_CALLS = 200
 ANSWER_HOLD_MS = 1000  # each caller hangs up after a second: ~20 calls up
-PAGE_CALLS = 20
+PAGE_CALLS = 50
 PAGE_RATE = 1
 ADMIN_ROWS = 1_000_000
+# The one-node step issue 19 takes CPU and memory per call from, and py-spy profiles.
+ISSUE_CALLERS = 200
 MIN_STREAM_PACKETS = 100  # 2 s of audio: the caller heard a prompt
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 TARGETS = {
     "capacity": ">= 300",
+    "cluster": ">= 480",
     "answer_p99": "<= 20 ms",
     "page_p99": "<= 100 ms",
     "rtp_mean": "20.0 ms",
@@ -105,7 +129,7 @@ TARGETS = {
 # Issue 19's figures: what it measured before, and its targets. Report.issue_rows
 # puts this run's measure beside each.
 ISSUE_19 = (
-    ("CPU per concurrent call at 200 callers", "0.65-0.76 % of a core", "<= 0.40 %"),
+    (f"CPU per concurrent call at {ISSUE_CALLERS} callers", "0.65-0.76 % of a core", "<= 0.40 %"),
     ("memory per concurrent call", "533 KiB", "<= 400 KiB"),
     (f"INVITE -> 200 OK p99 at {ANSWER_RATE} calls/s", "27 ms", "<= 20 ms"),
     ("confirming key -> engineer INVITE p99", "108-200 ms", "<= 100 ms"),
@@ -164,8 +188,8 @@ PROCESSES = Processes()
 _TAKEN: set[int] = set()
 
 
-def free_port() -> int:
-    """A port nobody holds on 127.0.0.1 for UDP or TCP, with the three above it free for UDP.
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port nobody holds on `address` for UDP or TCP, with the three above it free for UDP.
 
     The fault line's engine binds its SIP port for TCP as well as UDP, so a
     port free for UDP alone may still be taken. SIPp's -mp takes the port
@@ -174,7 +198,7 @@ def free_port() -> int:
     """
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((address, 0))
             port: int = probe.getsockname()[1]
         block = range(port, port + 4)
         if port > 60000 or _TAKEN.intersection(block):
@@ -182,10 +206,10 @@ def free_port() -> int:
         with contextlib.ExitStack() as stack:
             try:
                 tcp = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-                tcp.bind(("127.0.0.1", port))
+                tcp.bind((address, port))
                 for other in block[1:]:
                     sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-                    sock.bind(("127.0.0.1", other))
+                    sock.bind((address, other))
             except OSError:
                 continue
         _TAKEN.update(block)
@@ -215,7 +239,10 @@ class Sample:
     user: float = 0.0  # the user-mode part of cpu
 
 
-def read_proc(pid: int) -> Sample | None:
+def read_proc(pid: int, reaped: bool = False) -> Sample | None:
+    """One process's figures; with `reaped`, its CPU includes that of the children it has
+    waited for, so that a process tree's total does not drop when one of them exits."""
+    at = time.monotonic()  # next to the CPU time it stamps, not after the memory is read
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         status = Path(f"/proc/{pid}/status").read_text()
@@ -223,10 +250,12 @@ def read_proc(pid: int) -> Sample | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     user, system = int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # utime, stime
+    if reaped:
+        user, system = user + int(fields[13]) / CLK_TCK, system + int(fields[14]) / CLK_TCK
     rss = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
     threads = re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE)
     return Sample(
-        time.monotonic(),
+        at,
         user + system,
         int(rss.group(1)) if rss else 0,
         int(threads.group(1)) if threads else 0,
@@ -234,11 +263,49 @@ def read_proc(pid: int) -> Sample | None:
     )
 
 
-class Sampler:
-    """Reads a process's CPU time and memory every quarter second in a thread."""
+def descendants(roots: Sequence[int]) -> list[int]:
+    """The roots and every process below them (Kamailio's children, PostgreSQL's backends)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children[parent].append(int(entry.name))
+    found, queue = [], list(roots)
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue += children.get(pid, [])
+    return found
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+
+def read_procs(pids: Sequence[int], reaped: bool = False) -> Sample | None:
+    """The figures of several processes summed (see read_proc for `reaped`)."""
+    samples = [sample for pid in pids if (sample := read_proc(pid, reaped)) is not None]
+    if not samples:
+        return None
+    return Sample(
+        samples[0].at,
+        sum(sample.cpu for sample in samples),
+        sum(sample.rss_kb for sample in samples),
+        sum(sample.threads for sample in samples),
+        sum(sample.user for sample in samples),
+    )
+
+
+class Sampler:
+    """Reads the CPU time and memory of some processes (or trees) in a thread, summed.
+
+    Finding a tree's members reads all of /proc (several ms of CPU), so a
+    tree is sampled every half second and walked afresh every fourth time;
+    a process that starts in between is counted from then on, all its CPU
+    time included.
+    """
+
+    def __init__(self, *pids: int, tree: bool = False) -> None:
+        self.pids = pids
+        self.tree = tree
+        self.every = 0.5 if tree else 0.25
         self.samples: list[Sample] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -252,11 +319,16 @@ class Sampler:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            sample = read_proc(self.pid)
+        members: Sequence[int] = self.pids
+        for count in itertools.count():
+            if self._stop.is_set():
+                break
+            if self.tree and count % 4 == 0:
+                members = descendants(self.pids)
+            sample = read_procs(members, reaped=self.tree)
             if sample is not None:
                 self.samples.append(sample)
-            self._stop.wait(0.25)
+            self._stop.wait(self.every)
 
     def between(self, start: float, end: float) -> list[Sample]:
         return [s for s in self.samples if start <= s.at <= end]
@@ -492,6 +564,8 @@ class SippRun:
     started: float
     ended: float
     errors: str
+    # Why calls failed, counted (unexpected_answers), e.g. "408 to INFO": 112.
+    unexpected: dict[str, int] = field(default_factory=dict)
 
     @property
     def why(self) -> str:
@@ -502,6 +576,23 @@ class SippRun:
         received = re.search(r"received '(SIP/2\.0 [^\r\n]*)", self.errors)
         reason = match.group(1).replace(" for Call-Id", "").replace(" for Call-ID", "").strip()
         return reason + (f": {received.group(1)}" if received else "")
+
+
+def unexpected_answers(path: Path) -> dict[str, int]:
+    """Why SIPp's calls failed, counted: the answer a call was aborted on (by status and the
+    request answered) or the scenario index it timed out at."""
+    if not path.exists():
+        return {}
+    text = path.read_text(errors="replace")
+    counts: dict[str, int] = defaultdict(int)
+    for chunk in text.split("Aborting call on unexpected message")[1:]:
+        status = re.search(r"received 'SIP/2\.0 (\d{3})", chunk)
+        method = re.search(r"^CSeq:\s*\d+\s+(\w+)", chunk, re.MULTILINE)
+        if status and method:
+            counts[f"{status.group(1)} to {method.group(1)}"] += 1
+    for index in re.findall(r"receive timeout on message [^:\n]*:(\d+)", text):
+        counts[f"timeout at scenario index {index}"] += 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def stat_columns(path: Path) -> list[dict[str, str]]:
@@ -527,6 +618,8 @@ def run_sipp_caller(
     caller_port: int,
     media_port: int,
     timeout: float,
+    source: str = "127.0.0.1",
+    host: str = "127.0.0.1",
 ) -> SippRun:
     callers = workdir / "callers.csv"
     callers.write_text(
@@ -538,12 +631,12 @@ def run_sipp_caller(
     errors = workdir / f"{scenario.stem}-errors.log"
     command = [
         "sipp", "-sf", str(scenario), "-inf", str(callers),
-        "-i", "127.0.0.1", "-p", str(caller_port), "-mp", str(media_port),
+        "-i", source, "-p", str(caller_port), "-mp", str(media_port),
         "-m", str(calls), "-l", str(limit), "-r", str(rate), "-d", str(hold_ms),
         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin",
         "-trace_err", "-error_file", str(errors),
         "-trace_stat", "-stf", str(stat), "-fd", "1",
-        f"127.0.0.1:{target}",
+        f"{host}:{target}",
     ]  # fmt: skip
     started = time.monotonic()
     out = workdir / f"{scenario.stem}-sipp.out"
@@ -563,6 +656,7 @@ def run_sipp_caller(
         started=started,
         ended=ended,
         errors=errors.read_text(errors="replace")[:3000] if errors.exists() else "",
+        unexpected=unexpected_answers(errors),
     )
 
 
@@ -586,7 +680,7 @@ class Answerer:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, **kwargs: Any) -> None:
+    def start(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError
 
     def stop(self) -> None:
@@ -608,6 +702,7 @@ class FaultLine(Answerer):
         super().__init__(workdir)
         self.database = database or f"sqlite:///{workdir / 'faultline.db'}"
         self.config = workdir / "sip.conf"
+        self.settings: dict[str, dict[str, str]] = {}  # over the bench's own (a cluster's)
 
     def write_config(self, paging: dict[str, str] | None = None) -> None:
         sections: dict[str, dict[str, str]] = {
@@ -633,6 +728,8 @@ class FaultLine(Answerer):
             "guard": {"enabled": "no"},
             "paging": paging or {"priorities": "critical"},
         }
+        for name, values in self.settings.items():
+            sections.setdefault(name, {}).update(values)
         self.config.write_text(
             "".join(
                 f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
@@ -659,10 +756,17 @@ class FaultLine(Answerer):
             self.ivr("engineers", "add", "alice", "--contact", engineer)
             today = datetime.now().date().isoformat()
             self.ivr("oncall", "rota", "set", "alice", "--start", today, "--handover", "00:00")
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """`ivr serve` on the configuration written, not waiting for it to be ready."""
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = PROCESSES.start(
             [*IVR, "--config", str(self.config), "serve"], self.log, env=env, cwd=self.workdir
         )
+
+    def wait_ready(self) -> None:
         if not wait_for_text(self.log, "fault line ready", 120, self.process):
             raise RuntimeError("ivr serve did not start:\n" + self.log.read_text()[-3000:])
 
@@ -677,15 +781,22 @@ class FaultLine(Answerer):
         )
         self.ivr("handsets", "import", str(listing))
 
-    def _count(self, query: str) -> int:
+    def _rows(self, query: str) -> list[tuple[Any, ...]]:
+        if not self.database.startswith("sqlite:///"):  # a cluster's shared PostgreSQL
+            url = self.database.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(url) as db:
+                return list(db.execute(query).fetchall())
         path = self.database.removeprefix("sqlite:///")
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            return int(db.execute(query).fetchone()[0])
+            return list(db.execute(query).fetchall())
+
+    def _count(self, query: str) -> int:
+        return int(self._rows(query)[0][0])
 
     def settle(self, calls: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(sqlite3.Error, psycopg.Error):
                 if self._count("select count(*) from calls where ended_at is not null") >= calls:
                     return
             time.sleep(0.25)
@@ -705,11 +816,7 @@ class FaultLine(Answerer):
         return problems
 
     def _outcomes(self) -> str:
-        path = self.database.removeprefix("sqlite:///")
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            rows = db.execute(
-                "select outcome, digits, count(*) from calls group by outcome, digits"
-            ).fetchall()
+        rows = self._rows("select outcome, digits, count(*) from calls group by outcome, digits")
         return ", ".join(f"{outcome}/{digits or '-'}: {n}" for outcome, digits, n in rows)
 
     def log_lines(self, pattern: str) -> list[str]:
@@ -788,11 +895,22 @@ def make_answerer(kind: str, workdir: Path) -> Answerer:
 
 
 @dataclass
+class Usage:
+    """One process's (or process tree's) CPU, % of one core, and memory over a step."""
+
+    cpu_mean: float
+    cpu_peak: float
+    rss_peak_mb: float
+
+
+@dataclass
 class Step:
     kind: str
     calls: int
     clean: bool = False
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what each node of a cluster took
+    usage: dict[str, Usage] = field(default_factory=dict)  # each part of a cluster
     peak_calls: int = 0
     successful: int = 0
     failed: int = 0
@@ -821,6 +939,80 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def drive_step(
+    step: Step,
+    workdir: Path,
+    pids: Sequence[int],
+    *,
+    host: str,
+    port: int,
+    source: str,
+    caller_port: int,
+    media_port: int,
+    settle: Any,
+) -> SippRun:
+    """SIPp's callers at host:port while `pids` (summed) are sampled and the RTP they send is
+    captured; fills in the step's SIPp, CPU, memory and RTP figures and their problems.
+
+    `settle(calls)` waits for the answerers to finish with their calls after
+    SIPp has, still sampled.
+    """
+    calls = step.calls
+    hold_ms = int(1000 * (calls / CAPACITY_RATE + 2))
+    capture = workdir / "rtp.pcap"
+    with Sampler(*pids) as sampler, Capture(capture, f"udp dst port {media_port}", 96):
+        idle = sampler.samples[-1] if sampler.samples else read_procs(pids)
+        run = run_sipp_caller(
+            workdir,
+            BENCH / "caller_report.xml",
+            port,
+            calls=calls,
+            rate=CAPACITY_RATE,
+            limit=calls,
+            hold_ms=hold_ms,
+            priority="2",
+            caller_port=caller_port,
+            media_port=media_port,
+            timeout=hold_ms / 1000 + 150,
+            source=source,
+            host=host,
+        )
+        settle(min(calls, run.successful))
+        busy = sampler.between(run.started, run.ended)
+    step.successful, step.failed, step.peak_calls = run.successful, run.failed, run.peak_calls
+    step.cpu_mean = cpu_percent(busy)
+    step.cpu_peak = peak_cpu_percent(busy)
+    step.cpu_user_pct = user_share(busy)
+    if idle is not None:
+        step.rss_idle_mb = idle.rss_kb / 1024
+    step.rss_peak_mb = max((s.rss_kb for s in busy), default=0) / 1024
+    step.threads_peak = max((s.threads for s in busy), default=0)
+    step.rtp = rtp_stats(capture, media_port)
+    if run.returncode != 0 or run.successful != calls or run.failed:
+        step.problems.append(
+            f"SIPp: exit {run.returncode}, {run.successful} successful, {run.failed} failed"
+            + (f" ({run.why})" if run.why else "")
+        )
+        if run.unexpected:
+            tally = ", ".join(f"{what}: {n}" for what, n in run.unexpected.items())
+            step.problems.append(f"failed calls: {tally}")
+    if step.rtp.heard < calls:
+        step.problems.append(
+            f"{step.rtp.heard} of {calls} calls got >= {MIN_STREAM_PACKETS} RTP packets"
+        )
+    return run
+
+
+def log_step(step: Step) -> None:
+    verdict = "clean" if step.clean else "NOT clean: " + "; ".join(step.problems)
+    log(
+        f"capacity {step.kind} {step.calls}: {verdict} (peak {step.peak_calls} calls, "
+        f"CPU {step.cpu_mean:.0f}%/{step.cpu_peak:.0f}%, RSS {step.rss_peak_mb:.0f} MB, "
+        f"RTP gap {step.rtp.mean_ms:.2f}/{step.rtp.p99_ms:.2f} ms, {step.seconds:.0f} s)"
+        + (f" {'; '.join(step.notes)}" if step.notes else "")
+    )
+
+
 def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
     began = time.monotonic()
     step = Step(kind, calls, load=loadavg())
@@ -828,7 +1020,6 @@ def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
     shutil.rmtree(workdir, ignore_errors=True)
     answerer = make_answerer(kind, workdir)
     caller_port, media_port = free_port(), free_port()
-    hold_ms = int(1000 * (calls / CAPACITY_RATE + 2))
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the SIPp UAS's "engineer"
     sink.bind(("127.0.0.1", 0))
     try:
@@ -841,56 +1032,35 @@ def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
         else:
             answerer.start()
         time.sleep(1.0)
-        capture = workdir / "rtp.pcap"
-        with Sampler(answerer.pid) as sampler, Capture(capture, f"udp dst port {media_port}", 96):
-            spies = []
-            if profile is not None:
-                # All threads (where time goes) and only the GIL holder (what serialises
-                # Python), neither pausing the process; --threads walks every thread at
-                # each sample, so it samples less often to keep up.
-                seconds = str(int(hold_ms / 1000 + 25))
-                for name, flag, rate in (("threads", "--threads", "20"), ("gil", "--gil", "50")):
-                    command = [str(PY_SPY), "record", "--pid", str(answerer.pid), "--nonblocking"]
-                    command += [flag, "--rate", rate, "--duration", seconds, "--format", "raw"]
-                    command += ["--output", str(profile / f"{name}.txt")]
-                    spies.append(PROCESSES.start(command, profile / f"{name}.log"))
-            idle = sampler.samples[-1] if sampler.samples else read_proc(answerer.pid)
-            run = run_sipp_caller(
-                workdir,
-                BENCH / "caller_report.xml",
-                answerer.port,
-                calls=calls,
-                rate=CAPACITY_RATE,
-                limit=calls,
-                hold_ms=hold_ms,
-                priority="2",
-                caller_port=caller_port,
-                media_port=media_port,
-                timeout=hold_ms / 1000 + 150,
-            )
+        spies = []
+        if profile is not None:
+            # All threads (where time goes) and only the GIL holder (what serialises
+            # Python), neither pausing the process; --threads walks every thread at
+            # each sample, so it samples less often to keep up.
+            seconds = str(int(calls / CAPACITY_RATE + 2 + 25))
+            for name, flag, rate in (("threads", "--threads", "20"), ("gil", "--gil", "50")):
+                command = [str(PY_SPY), "record", "--pid", str(answerer.pid), "--nonblocking"]
+                command += [flag, "--rate", rate, "--duration", seconds, "--format", "raw"]
+                command += ["--output", str(profile / f"{name}.txt")]
+                spies.append(PROCESSES.start(command, profile / f"{name}.log"))
+
+        def settle(done: int) -> None:
             for spy in spies:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     spy.wait(timeout=30)
-            answerer.settle(min(calls, run.successful))
-            busy = sampler.between(run.started, run.ended)
-        step.successful, step.failed, step.peak_calls = run.successful, run.failed, run.peak_calls
-        step.cpu_mean = cpu_percent(busy)
-        step.cpu_peak = peak_cpu_percent(busy)
-        step.cpu_user_pct = user_share(busy)
-        if idle is not None:
-            step.rss_idle_mb = idle.rss_kb / 1024
-        step.rss_peak_mb = max((s.rss_kb for s in busy), default=0) / 1024
-        step.threads_peak = max((s.threads for s in busy), default=0)
-        step.rtp = rtp_stats(capture, media_port)
-        if run.returncode != 0 or run.successful != calls or run.failed:
-            step.problems.append(
-                f"SIPp: exit {run.returncode}, {run.successful} successful, {run.failed} failed"
-                + (f" ({run.why})" if run.why else "")
-            )
-        if step.rtp.heard < calls:
-            step.problems.append(
-                f"{step.rtp.heard} of {calls} calls got >= {MIN_STREAM_PACKETS} RTP packets"
-            )
+            answerer.settle(done)
+
+        drive_step(
+            step,
+            workdir,
+            [answerer.pid],
+            host="127.0.0.1",
+            port=answerer.port,
+            source="127.0.0.1",
+            caller_port=caller_port,
+            media_port=media_port,
+            settle=settle,
+        )
         step.problems += answerer.verify(calls, "21")
         step.clean = not step.problems
     except Exception as exc:  # a step that cannot run is a step that is not clean
@@ -899,28 +1069,241 @@ def capacity_step(kind: str, calls: int, profile: Path | None = None) -> Step:
         answerer.stop()
         sink.close()
     step.seconds = time.monotonic() - began
-    verdict = "clean" if step.clean else "NOT clean: " + "; ".join(step.problems)
-    log(
-        f"capacity {kind} {calls}: {verdict} (peak {step.peak_calls} calls, "
-        f"CPU {step.cpu_mean:.0f}%/{step.cpu_peak:.0f}%, RSS {step.rss_peak_mb:.0f} MB, "
-        f"RTP gap {step.rtp.mean_ms:.2f}/{step.rtp.p99_ms:.2f} ms, {step.seconds:.0f} s)"
-    )
+    log_step(step)
     return step
 
 
-def capacity(kind: str, steps: Sequence[int]) -> list[Step]:
-    """Climb the steps until one is not clean; then try once halfway back to the last clean one."""
+def climb(steps: Sequence[int], run_step: Any, halfway: bool = True) -> list[Step]:
+    """Climb the steps until one is not clean; then (`halfway`) try once halfway back to the
+    last clean one."""
     done: list[Step] = []
     for calls in steps:
-        step = capacity_step(kind, calls)
+        step = run_step(calls)
         done.append(step)
         if not step.clean:
             below = done[-2].calls if len(done) > 1 else 0
             middle = (below + calls) // 20 * 10
-            if below < middle < calls:
-                done.insert(-1, capacity_step(kind, middle))
+            if halfway and below < middle < calls:
+                done.insert(-1, run_step(middle))
             break
     return done
+
+
+def capacity(kind: str, steps: Sequence[int]) -> list[Step]:
+    return climb(steps, lambda calls: capacity_step(kind, calls))
+
+
+# ---- two nodes behind Kamailio ---------------------------------------------------------------
+
+KAMAILIO_CFG = REPO / "deploy" / "kamailio" / "kamailio.cfg"
+KAMAILIO_MODULES = "/usr/lib/*/kamailio/modules"
+# As deploy/README.md lays it out, on loopback: the proxy on an address of its own (the only
+# one the nodes believe caller identity from), the callers coming in from the carrier trunk's
+# (trusted by the proxy, so never flood-limited), the nodes on 127.0.0.1.
+PROXY = "127.0.0.2"
+TRUNK = "127.0.0.3"
+
+
+class Kamailio:
+    """deploy/kamailio/kamailio.cfg as shipped, in the foreground, its defines pointed at
+    loopback and at the nodes given; its own timing defaults (probes, node timeout) kept."""
+
+    def __init__(self, workdir: Path, nodes: Sequence[str]) -> None:
+        self.workdir = workdir
+        self.nodes = list(nodes)  # SIP URIs
+        self.port = free_port(PROXY)
+        self.log = workdir / "kamailio.log"
+        # Unix socket paths are limited to 107 bytes: a short directory of its own.
+        self.rundir = Path(tempfile.mkdtemp(prefix="bench-kam-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> None:
+        modules = sorted(glob.glob(KAMAILIO_MODULES))
+        binary = shutil.which("kamailio") or "/usr/sbin/kamailio"
+        if not modules or not Path(binary).exists():
+            raise RuntimeError("kamailio is not installed: run scripts/bootstrap")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        dispatcher = self.workdir / "dispatcher.list"
+        dispatcher.write_text(
+            "".join(f"1 {uri} 0 0 name=node-{i}\n" for i, uri in enumerate(self.nodes)),
+            encoding="ascii",
+        )
+        trusted = self.workdir / "trusted.list"
+        trusted.write_text(f"1 {TRUNK} 32 0 bench-trunk\n", encoding="ascii")
+        defines = {
+            "SIP_ADDR": PROXY,
+            "SIP_PORT": str(self.port),
+            "DS_LIST": f'"{dispatcher}"',
+            "TRUSTED_LIST": f'"{trusted}"',
+            "CTL_SOCKET": f'"unix:{self.rundir}/ctl"',
+        }
+        command = [
+            binary, "-DD", "-E", "-f", str(KAMAILIO_CFG), "-L", modules[0],
+            "-P", str(self.rundir / "kamailio.pid"), "-Y", str(self.rundir),
+            *(arg for name, value in defines.items() for arg in ("-A", f"{name}={value}")),
+        ]  # fmt: skip
+        self.process = PROCESSES.start(command, self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if self.rpc("core.uptime").returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("kamailio did not start:\n" + self.log.read_text()[-3000:])
+
+    def rpc(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["kamcmd", "-s", f"unix:{self.rundir}/ctl", *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+
+    def wait_for_nodes(self, timeout: float = 30.0) -> None:
+        """Until the dispatcher has every node active (its first OPTIONS probe answered)."""
+        deadline = time.monotonic() + timeout
+        states: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            text = self.rpc("dispatcher.list").stdout
+            states = dict(re.findall(r"URI:\s*(\S+)\s+FLAGS:\s*(\S+)", text))
+            if all(states.get(uri, "") == "AP" for uri in self.nodes):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the dispatcher does not have every node active: {states}")
+
+    def log_lines(self, pattern: str) -> list[str]:
+        regex = re.compile(pattern)
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [line for line in text.splitlines() if regex.search(line)]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            PROCESSES.stop(self.process)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+
+def start_postgres() -> Any:
+    """The tests' throwaway PostgreSQL server (tests/pg.py), started; the caller stops it.
+    Raises when tests/pg.py cannot be imported or finds no server binaries."""
+    sys.path.insert(0, str(REPO))
+    from tests.pg import PostgresCluster
+
+    return PostgresCluster.start()
+
+
+def postmaster_pid(server: Any) -> int:
+    return int((server.data / "postmaster.pid").read_text().split()[0])
+
+
+def usage(samples: list[Sample]) -> Usage:
+    return Usage(
+        cpu_percent(samples),
+        peak_cpu_percent(samples),
+        max((s.rss_kb for s in samples), default=0) / 1024,
+    )
+
+
+def cluster_step(calls: int, server: Any) -> Step:
+    """One capacity step through Kamailio to CLUSTER_NODES nodes sharing one database on
+    `server`, measured as a one-node step is (CPU and memory summed over the nodes), with
+    each node's, Kamailio's and PostgreSQL's own figures and the calls each node took."""
+    began = time.monotonic()
+    step = Step(CLUSTER_KIND, calls, load=loadavg())
+    workdir = WORK / "cluster" / f"x{len(CLUSTER_NODES)}-{calls}"
+    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        database = server.create_database()
+    except Exception as exc:
+        step.problems.append(f"no database: {type(exc).__name__}: {exc}")
+        log_step(step)
+        return step
+    nodes = {
+        name: FaultLine(workdir / f"node-{name}", database=server.url(database))
+        for name in CLUSTER_NODES
+    }
+    proxy = Kamailio(workdir / "kamailio", [f"sip:127.0.0.1:{n.port}" for n in nodes.values()])
+    try:
+        for line in nodes.values():
+            # deploy/README.md's node settings: identity believed from Kamailio alone.
+            line.settings["trunk"] = {
+                "trusted_addresses": PROXY,
+                "require_trusted_source": "yes",
+            }
+            line.write_config()
+        next(iter(nodes.values())).add_handsets()  # one database: set up once
+        for line in nodes.values():
+            line.launch()
+        for line in nodes.values():
+            line.wait_ready()
+        proxy.start()
+        proxy.wait_for_nodes()
+        time.sleep(1.0)
+        pids = {name: line.pid for name, line in nodes.items()}
+        parts = {f"node {name}": Sampler(pid) for name, pid in pids.items()}
+        parts["Kamailio"] = Sampler(proxy.pid, tree=True)
+        parts["PostgreSQL"] = Sampler(postmaster_pid(server), tree=True)
+        first = next(iter(nodes.values()))
+        with contextlib.ExitStack() as stack:
+            for sampler in parts.values():
+                stack.enter_context(sampler)
+            run = drive_step(
+                step,
+                workdir,
+                list(pids.values()),
+                host=PROXY,
+                port=proxy.port,
+                source=TRUNK,
+                caller_port=free_port(TRUNK),
+                media_port=free_port(TRUNK),
+                settle=first.settle,
+            )
+        step.usage = {
+            name: usage(sampler.between(run.started, run.ended)) for name, sampler in parts.items()
+        }
+        step.problems += first.verify(calls, "21")
+        step.clean = not step.problems
+        for name, line in nodes.items():
+            took = len(line.log_lines(r"committed from call"))
+            refused = len(line.log_lines(r"busy: .* refused"))
+            step.notes.append(f"node {name}: {took} reported, {refused} refused busy")
+        for pattern, what in (
+            (r"did not answer: marked down", "node timeouts (marked down)"),
+            (r"fault-line node down", "nodes taken out by probes"),
+            (r"no fault-line node", "calls no node took"),
+        ):
+            if found := proxy.log_lines(pattern):
+                step.notes.append(f"Kamailio: {len(found)} {what}")
+    except Exception as exc:
+        step.problems.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        proxy.stop()
+        for line in nodes.values():
+            line.stop()
+        with contextlib.suppress(Exception):
+            server.drop_database(database)
+    step.seconds = time.monotonic() - began
+    log_step(step)
+    return step
+
+
+def cluster(steps: Sequence[int]) -> list[Step]:
+    """The climb of `capacity`, through Kamailio to two nodes on one PostgreSQL server.
+
+    Without the halfway step: a two-node step takes two to four minutes
+    (a failing one the longest), and bench/run is kept within ~20 minutes.
+    """
+    try:
+        server = start_postgres()
+    except Exception as exc:
+        return [Step(CLUSTER_KIND, steps[0], problems=[f"no PostgreSQL: {exc}"])]
+    try:
+        return climb(steps, lambda calls: cluster_step(calls, server), halfway=False)
+    finally:
+        server.stop()
 
 
 # ---- answer and page latency -----------------------------------------------------------------
@@ -1535,14 +1918,11 @@ def admin() -> list[AdminResult]:
     pg_result = AdminResult("PostgreSQL")
     results.append(pg_result)
     try:
-        sys.path.insert(0, str(REPO))
-        from tests.pg import PostgresCluster  # the tests' throwaway server
-    except ImportError as exc:
-        pg_result.note = f"not run: tests/pg.py not importable ({exc})"
+        cluster = start_postgres()
+    except Exception as exc:
+        pg_result.note = f"not run: {type(exc).__name__}: {exc}"
         return results
-    cluster = None
     try:
-        cluster = PostgresCluster.start()
         name = cluster.create_database()
         workdir = WORK / "admin" / "postgresql"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -1550,7 +1930,6 @@ def admin() -> list[AdminResult]:
         pg_result.database = f"PostgreSQL {cluster.connect().info.server_version // 10000}"
 
         def seed() -> None:
-            assert cluster is not None
             with cluster.connect(name) as connection:
                 seed_postgres(connection, ADMIN_ROWS)
 
@@ -1558,8 +1937,7 @@ def admin() -> list[AdminResult]:
     except Exception as exc:
         pg_result.note = f"{type(exc).__name__}: {exc}"
     finally:
-        if cluster is not None:
-            cluster.stop()
+        cluster.stop()
     return results
 
 
@@ -1568,7 +1946,7 @@ def admin() -> list[AdminResult]:
 
 # Frames every sample passes through (thread start, the event loop, the CLI): not findings.
 BOILERPLATE = re.compile(
-    r"\((threading|asyncio/\w+|click/\w+|concurrent/futures/thread|selectors)\.py\)"
+    r"\((threading|asyncio/\w+|click/\w+|concurrent/futures/thread|selectors|ivr/admin/cli)\.py\)"
     r"|^<module>|^(run|serve|main) \(|Runner\.run|_WorkItem\.run"
 )
 
@@ -1657,6 +2035,7 @@ class Report:
     started: datetime
     machine: dict[str, str]
     capacity: dict[str, list[Step]] = field(default_factory=dict)
+    cluster: list[Step] = field(default_factory=list)  # two nodes behind Kamailio
     answer: dict[str, Latency] = field(default_factory=dict)
     page: dict[str, Latency] = field(default_factory=dict)
     admin: list[AdminResult] = field(default_factory=list)
@@ -1666,22 +2045,25 @@ class Report:
     loads: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    def steps(self, kind: str) -> list[Step]:
+        return self.cluster if kind == CLUSTER_KIND else self.capacity.get(kind, [])
+
     def best(self, kind: str) -> Step | None:
-        clean = [step for step in self.capacity.get(kind, []) if step.clean]
+        clean = [step for step in self.steps(kind) if step.clean]
         return max(clean, key=lambda step: step.calls) if clean else None
 
     def first_failure(self, kind: str) -> Step | None:
-        failed = [step for step in self.capacity.get(kind, []) if not step.clean]
+        failed = [step for step in self.steps(kind) if not step.clean]
         return failed[0] if failed else None
 
     def capacity_cell(self, kind: str) -> str:
-        if kind not in self.capacity:
+        if not self.steps(kind):
             return "not run"
         best, failed = self.best(kind), self.first_failure(kind)
         text = str(best.calls) if best else "0"
         if failed is not None:
             text += f" ({failed.calls} not clean)"
-        elif best is not None and best.calls == max(STEPS):
+        elif best is not None and best.calls == max(step.calls for step in self.steps(kind)):
             text += " (bound)"
         return text
 
@@ -1696,6 +2078,14 @@ class Report:
             return getter(step) if step is not None else "n/a"
 
         row("simultaneous callers, 0 failures", self.capacity_cell, TARGETS["capacity"])
+        rows.append(
+            [
+                "the same, two nodes behind Kamailio, one PostgreSQL",
+                self.capacity_cell(CLUSTER_KIND),
+                *("n/a" for _ in KINDS[1:]),
+                TARGETS["cluster"],
+            ]
+        )
         row(
             "CPU, % of one core: mean / peak (at that load)",
             lambda k: at_best(k, lambda s: f"{fmt(s.cpu_mean, 0)} / {fmt(s.cpu_peak, 0)}"),
@@ -1795,9 +2185,17 @@ class Report:
         notes = []
         best = self.best("faultline")
         capacity = best.calls if best else 0
-        notes.append(
-            f"capacity {capacity} simultaneous callers: {'met' if capacity >= 300 else 'MISSED'}"
-        )
+        if "faultline" in self.capacity:
+            notes.append(
+                f"capacity {capacity} simultaneous callers: "
+                f"{'met' if capacity >= 300 else 'MISSED'}"
+            )
+        if self.cluster:
+            best_two = self.best(CLUSTER_KIND)
+            calls = best_two.calls if best_two else 0
+            notes.append(
+                f"two nodes {calls} simultaneous callers: {'met' if calls >= 480 else 'MISSED'}"
+            )
         answer = self.answer.get("faultline")
         if answer and answer.values:
             ok = answer.p99 <= 20
@@ -1823,25 +2221,40 @@ class Report:
 
     def issue_rows(self) -> list[list[str]]:
         """Issue 19's table: each figure as it was, its target, and this run's measure."""
-        at_200 = next(
-            (s for s in self.capacity.get("faultline", []) if s.calls == 200 and s.peak_calls),
+        at_issue_step = next(
+            (
+                s
+                for s in self.capacity.get("faultline", [])
+                if s.calls == ISSUE_CALLERS and s.peak_calls
+            ),
             None,
         )
         answer, page = self.answer.get("faultline"), self.page.get("faultline")
-        best = self.best("faultline")
+        best, two = self.best("faultline"), self.best(CLUSTER_KIND)
+        two_failed = self.first_failure(CLUSTER_KIND)
         cli = [
             f"{fmt(r.cli_ms / 1000, 2)} s ({r.database})"
             for r in self.admin
             if not math.isnan(r.cli_ms)
         ]
         measured = [
-            f"{fmt(at_200.cpu_per_call, 2)} % (peak CPU / callers up)" if at_200 else "not run",
-            f"{fmt(at_200.rss_per_call_kb, 0)} KiB" if at_200 else "not run",
+            f"{fmt(at_issue_step.cpu_per_call, 2)} % (one node; peak CPU / callers up)"
+            if at_issue_step
+            else "not run",
+            f"{fmt(at_issue_step.rss_per_call_kb, 0)} KiB (one node, {ISSUE_CALLERS} callers)"
+            if at_issue_step
+            else "not run",
             f"{fmt(answer.p99)} ms" if answer and answer.values else "not run",
             f"{fmt(page.p99)} ms ({len(page.values)} pages)" if page and page.values else "not run",
             ", ".join(cli) or "not run",
-            (f"{best.calls} (one node)" if best else "none clean")
-            + "; two nodes behind Kamailio: not in bench/run yet",
+            (
+                f"{two.calls if two else 0} (two nodes behind Kamailio"
+                + (f"; {two_failed.calls} not clean" if two_failed else "")
+                + ")"
+                if self.cluster
+                else "two nodes not run"
+            )
+            + (f"; one node: {best.calls}" if best else ""),
         ]
         rows = [["figure", "before (issue 19)", "target", "this run"]]
         for (figure, before, target), measure in zip(ISSUE_19, measured, strict=True):
@@ -1864,8 +2277,8 @@ class Report:
             "| load avg | problems |"
         )
         out = [head, "|" + "---|" * 12]
-        for kind in KINDS:
-            for s in self.capacity.get(kind, []):
+        for kind in (*KINDS, CLUSTER_KIND):
+            for s in self.steps(kind):
                 out.append(
                     f"| {kind} | {s.calls} | {'yes' if s.clean else 'no'} | {s.peak_calls} "
                     f"| {fmt(s.cpu_mean, 0)} / {fmt(s.cpu_peak, 0)} ({fmt(s.cpu_user_pct, 0)} %) "
@@ -1875,6 +2288,30 @@ class Report:
                     f"| {fmt(s.rtp.mean_ms, 2)} / {fmt(s.rtp.p99_ms, 1)} / {fmt(s.rtp.max_ms, 0)} "
                     f"| {s.load} | {'; '.join(s.problems).replace('|', '/') or '-'} |"
                 )
+        return "\n".join(out)
+
+    def cluster_markdown(self) -> str:
+        """The whole box at each two-node step: each node, Kamailio, PostgreSQL."""
+        parts = [*(f"node {name}" for name in CLUSTER_NODES), "Kamailio", "PostgreSQL"]
+        head = "| callers | clean | " + " | ".join(f"{part} CPU mean / peak %" for part in parts)
+        out = [
+            head + " | nodes' RSS peak MB | load avg | calls each node took |",
+            "|" + "---|" * (len(parts) + 5),
+        ]
+        for s in self.cluster:
+            cells = [
+                f"{fmt(s.usage[part].cpu_mean, 0)} / {fmt(s.usage[part].cpu_peak, 0)}"
+                if part in s.usage
+                else "n/a"
+                for part in parts
+            ]
+            rss = " + ".join(
+                fmt(s.usage[part].rss_peak_mb, 0) for part in parts[:-2] if part in s.usage
+            )
+            out.append(
+                f"| {s.calls} | {'yes' if s.clean else 'no'} | {' | '.join(cells)} "
+                f"| {rss or 'n/a'} | {s.load} | {'; '.join(s.notes) or '-'} |"
+            )
         return "\n".join(out)
 
     def write(self, path: Path) -> None:
@@ -1914,6 +2351,23 @@ class Report:
             self.steps_markdown(),
             "",
         ]
+        if self.cluster:
+            lines += [
+                "## Two nodes behind Kamailio",
+                "",
+                f"The same SIPp callers, from the carrier trunk's address ({TRUNK}), sent to "
+                f"Kamailio ({PROXY}) running deploy/kamailio/kamailio.cfg as shipped (round-robin "
+                f"over the nodes; a node's 486 moves the call to the next), in front of "
+                f"{len(CLUSTER_NODES)} `ivr serve` nodes (`max_calls` 240 each) on one "
+                "PostgreSQL server (tests/pg.py), all on this machine. The step's row above sums "
+                "the nodes' CPU and memory; the faults and calls counted are those in the shared "
+                "database. Kamailio and PostgreSQL are whole process trees; the last column "
+                "counts, from each node's log, the faults it committed and the callers it "
+                "turned away busy.",
+                "",
+                self.cluster_markdown(),
+                "",
+            ]
         if self.bridge:
             lines += [
                 "## Bridge audio (an engineer's callback joined to the customer)",
@@ -1984,11 +2438,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        default="capacity,answer,page,bridge,admin,profile",
+        default="capacity,cluster,answer,page,bridge,admin,profile",
         help="comma-separated parts to run (default: all)",
     )
     parser.add_argument("--kinds", default=",".join(KINDS), help="answerers to run")
     parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="capacity steps")
+    parser.add_argument(
+        "--cluster-steps",
+        default=",".join(map(str, CLUSTER_STEPS)),
+        help="capacity steps of the two nodes behind Kamailio",
+    )
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine")
     parser.add_argument("--results", default=str(RESULTS), help="where to write the report")
     args = parser.parse_args(argv)
@@ -2007,6 +2466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kind in kinds:
                 report.capacity[kind] = capacity(kind, steps)
                 report.loads.append(loadavg())
+        if "cluster" in parts and "faultline" in kinds:
+            report.cluster = cluster([int(step) for step in args.cluster_steps.split(",")])
+            report.loads.append(loadavg())
         if "answer" in parts:
             for kind in kinds:
                 report.answer[kind] = answer_latency(kind)
@@ -2022,7 +2484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.admin = admin()
             report.loads.append(loadavg())
         if "profile" in parts and "faultline" in kinds:
-            profile(report, steps)
+            profile(report)
     finally:
         PROCESSES.stop_all()
     report.seconds = time.monotonic() - began
@@ -2034,11 +2496,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def profile(report: Report, steps: Sequence[int]) -> None:
-    """py-spy on the fault line at the load where it first failed (or its highest clean one)."""
-    failed = report.first_failure("faultline")
-    best = report.best("faultline")
-    calls = failed.calls if failed else (best.calls if best else steps[0])
+def profile(report: Report) -> None:
+    """py-spy on the fault line during a repeat of the ISSUE_CALLERS step: issue 19 asks where
+    the time goes at the load its per-call CPU and memory figures come from, which one node
+    holds cleanly (the first failing step mostly shows callers being turned away)."""
+    calls = ISSUE_CALLERS
     directory = WORK / "profile" / f"faultline-{calls}"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
