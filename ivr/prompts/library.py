@@ -42,6 +42,8 @@ PART_GAP_SECONDS = 0.15  # between the parts of one Play
 PAIR_GAP_SECONDS = 0.3  # between pairs of digits: "four seven, one two"
 DIGIT_GAP_SECONDS = 0.04  # between the digits of a pair
 WORD_GAP_SECONDS = 0.03  # between the words of a time ("tomorrow at nine a.m.")
+# Distinct sequences of fixed prompts kept rendered (a catalogue has a few dozen).
+MAX_FIXED_SEQUENCES = 512
 PIPELINE_VERSION = "1"  # part of the cache key: bump when dsp changes what a prompt sounds like
 
 Progress = Callable[[int, int, str], None]
@@ -77,6 +79,9 @@ class PromptLibrary:
         self._peak = dsp.db_to_gain(dsp.TARGET_PEAK_DBFS) * config.volume
         self._catalogue: Catalogue | None = None
         self._audio: dict[str, dsp.Pcm] = {}
+        # What a Play of fixed prompts sounds like is the same for every call:
+        # rendered once and shared (see `audio`).
+        self._fixed: dict[tuple[SpeechPart, ...], bytes] = {}
         self._texts: dict[str, dsp.Pcm] = {}
         self._loaded = False
         self._synth: Synthesiser | None = None
@@ -137,6 +142,7 @@ class PromptLibrary:
             self._close_synth()
         with self._lock:
             self._audio = audio
+            self._fixed = {}
             self._loaded = True
         return BuildSummary(rendered, cached, overridden, time.perf_counter() - started)
 
@@ -247,8 +253,25 @@ class PromptLibrary:
             raise PromptError(f"no prompt {prompt_id!r} in {self.catalogue.path}") from None
 
     def audio(self, parts: Sequence[SpeechPart]) -> bytes:
-        """16-bit little-endian mono PCM at `sample_rate` for one Play command."""
+        """16-bit little-endian mono PCM at `sample_rate` for one Play command.
+
+        A Play of fixed prompts and tones (a greeting, a menu) gets the same
+        bytes object every time: each call playing it used to hold a copy of
+        its own while it played, 100 to 200 kB for a menu, which was most of
+        the service's memory per call.
+        """
         self.load()
+        key = tuple(parts)
+        if not all(isinstance(part, Prompt | Tone) for part in key):
+            return self._joined_audio(key)
+        fixed = self._fixed.get(key)
+        if fixed is None:
+            fixed = self._joined_audio(key)
+            if len(self._fixed) < MAX_FIXED_SEQUENCES:
+                self._fixed[key] = fixed
+        return fixed
+
+    def _joined_audio(self, parts: Sequence[SpeechPart]) -> bytes:
         chunks: list[dsp.Pcm] = []
         part_gap = self._gaps[PART_GAP_SECONDS]
         for part in parts:

@@ -403,6 +403,15 @@ def test_parts_are_joined_with_a_short_silence(library: PromptLibrary) -> None:
     assert not any(gap)
 
 
+def test_every_call_shares_the_audio_of_fixed_prompts(library: PromptLibrary) -> None:
+    menu = [Prompt("greeting"), Prompt("menu")]
+    assert library.audio(menu) is library.audio(list(menu))
+    # Speech made for one call (its reference) is its own.
+    reference = [Prompt("greeting"), Digits("4712")]
+    assert library.audio(reference) == library.audio(reference)
+    assert library.audio(reference) is not library.audio(reference)
+
+
 def test_a_moment_is_spoken(library: PromptLibrary) -> None:
     now = datetime(2026, 6, 1, 20, 0)
     audio = pcm(library.audio([Moment(datetime(2026, 6, 2, 9, 30), now)]))
