@@ -115,17 +115,22 @@ class CallSession:
     async def _run(self) -> None:
         deps = self.deps
         started = deps.clock()
-        source = await deps.source_of(self.call)
-        self.call.source_address = source
         if is_scanner(self.call.user_agent, deps.scanner_user_agents):
             log.warning(
                 "call %s from %s refused: scanner User-Agent %r",
                 self.call.call_id,
-                source,
+                await deps.source_of(self.call),
                 (self.call.user_agent or "")[:80],
             )
             await self.call.hangup()
             return
+        # Answer at once, and meanwhile find where the INVITE came from and
+        # write the call log row: the caller should wait neither for the SIP
+        # trace to be read (which trust needs, not the answer) nor for our
+        # database (queued behind every other call's writes).
+        answering = None if self._shutting_down else asyncio.ensure_future(self.call.answer())
+        source = await deps.source_of(self.call)
+        self.call.source_address = source
         presented = identify_caller(
             self.call.from_header,
             self.call.asserted_identity,
@@ -133,9 +138,6 @@ class CallSession:
             require_trusted_source=deps.trunk.require_trusted_source,
             from_count=self.call.from_count,
         )
-        # Answer while the call log row is written: the caller should not wait
-        # for our database (it is queued behind every other call's writes).
-        answering = None if self._shutting_down else asyncio.ensure_future(self.call.answer())
         opened = await deps.writer.open_call(
             NewCall(
                 sip_call_id=self.call.call_id,
