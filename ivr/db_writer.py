@@ -36,11 +36,12 @@ from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, BusinessCalendar, Deadlines, SlaRules, deadlines
 from ivr.store import call_writes
 from ivr.store.call_writes import DescriptionFile, NewCall, OpenedCall
-from ivr.store.db import Conflict, Database, Session, StorageFull, Unavailable
+from ivr.store.db import Conflict, Database, StorageFull, Unavailable
 from ivr.store.fault_status import open_fault_summary
 from ivr.store.faults import recent_open_fault
 from ivr.store.oncall import pageable_now
 from ivr.store.outages import current_outage
+from ivr.store.sessions import Session
 
 __all__ = ["CommittedFault", "DatabaseWaitExceeded", "DbWriter", "NewCall", "OpenedCall"]
 

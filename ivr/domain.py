@@ -114,3 +114,17 @@ class VerifiedBy(enum.StrEnum):
     HANDSET = "handset"
     TRUSTED_PAI = "trusted_pai"
     PIN = "pin"
+
+
+class UnknownCallers(enum.StrEnum):
+    """What the call flow does with a caller whose number it does not know ([general])."""
+
+    PIN = "pin"  # may prove who they are with an account number and PIN
+    REFUSE = "refuse"  # told how else to report, and the call ends
+
+
+class AfterHours(enum.StrEnum):
+    """Which faults the call flow takes out of hours ([hours] after_hours)."""
+
+    CRITICAL_ONLY = "critical_only"  # the SLA: only critical faults by phone out of hours
+    ALL = "all"  # every fault is taken; its clock starts when the office opens

@@ -131,8 +131,8 @@ def export(
     writer.writerow(COLUMNS)
     tz = app.config.timezone
     dst = app.config.public_number
-    with app.db.sessions() as session:
-        for call in iter_calls(session, filters):
+    with app.db.engine.connect() as connection:
+        for call in iter_calls(connection, filters):
             writer.writerow(cdr_row(call, dst, tz))
 
 
@@ -163,8 +163,8 @@ def list_(
 ) -> None:
     """List calls, newest first; the filters combine (all must match)."""
     filters = _filters(app, since, until, cli, outcome, priority, limit)
-    with app.db.sessions() as session:
-        rows = [call_as_dict(call) for call in list_calls(session, filters)]
+    with app.db.engine.connect() as connection:
+        rows = [call_as_dict(call) for call in list_calls(connection, filters)]
     if as_json:
         echo_json(rows)
         return

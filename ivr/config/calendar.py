@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 from ivr.config.model import HoursConfig
 from ivr.config.source import Invalid, Section
 from ivr.config.values import one_of, text
-from ivr.domain import Priority
-from ivr.flow.call_flow import AfterHours
+from ivr.domain import AfterHours, Priority
 from ivr.paging.rota import DAY_ABBREVIATIONS as DAY_NAMES
 from ivr.paging.rota import parse_weekday
 from ivr.sla import DEFAULT_SLA_RULES, Clock, SlaRule, SlaRules, Target

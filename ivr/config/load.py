@@ -35,7 +35,7 @@ from ivr.config.network import media, tls, transports
 from ivr.config.paging import page_call, paging_policy
 from ivr.config.source import ConfigError, Invalid, Section, Setting, Source, resolve_path
 from ivr.config.values import boolean, decimal, host_port, one_of, text, whole, yes_no
-from ivr.flow.call_flow import UnknownCallers
+from ivr.domain import UnknownCallers
 from ivr.store.db import check_database_url
 
 # Where secrets may come from instead of sip.conf (besides KEY_file = PATH);

@@ -14,7 +14,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ivr.flow.call_flow import AfterHours, UnknownCallers
+from ivr.domain import AfterHours, UnknownCallers
 from ivr.paging.policy import Policy
 from ivr.sla import DEFAULT_SLA_RULES, MONDAY_TO_FRIDAY, BusinessCalendar, SlaRules
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ivr.addresses import InvalidAddress, check_emails
 from ivr.config.model import PageCallConfig
 from ivr.config.source import Invalid, Section
 from ivr.config.values import boolean, decimal, whole, yes_no
 from ivr.domain import Priority
 from ivr.paging.policy import Level, Policy, Targets
-from ivr.store.customers import CustomerError, check_emails
 
 # WHO:RING:ATTEMPTS:RETRY:WAIT; the defaults are the policy's.
 _DEFAULT_LEVEL = Level("oncall")
@@ -99,7 +99,7 @@ def _show_minutes(seconds: float) -> str:
 def _addresses(raw: str) -> tuple[str, ...]:
     try:
         return tuple(check_emails(a for a in raw.replace("\n", ",").split(",") if a.strip()))
-    except CustomerError as exc:
+    except InvalidAddress as exc:
         raise Invalid(str(exc)) from None
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from ivr.domain import Outcome, Priority
+from ivr.domain import AfterHours, Outcome, Priority, UnknownCallers
 from ivr.flow.events import (
     Answered,
     CallSummary,
@@ -61,16 +61,6 @@ PRIORITY_PROMPTS = {
     Priority.HIGH: "priority_high",
     Priority.CRITICAL: "priority_critical",
 }
-
-
-class UnknownCallers(enum.StrEnum):
-    PIN = "pin"  # may prove who they are with an account number and PIN
-    REFUSE = "refuse"  # told how else to report, and the call ends
-
-
-class AfterHours(enum.StrEnum):
-    CRITICAL_ONLY = "critical_only"  # the SLA: only critical faults by phone out of hours
-    ALL = "all"  # every fault is taken; its clock starts when the office opens
 
 
 class State(enum.Enum):

@@ -72,7 +72,7 @@ def call_log_query(
     reverses them); otherwise newest first, older than `before`.
     """
     key = tuple_(CallRecord.started_at, CallRecord.id)
-    query = filtered_calls(filters)
+    query = filtered_calls(filters, select(CallRecord))
     if after is not None:
         query = query.where(key > (after.started_at, after.id))
         order = (CallRecord.started_at.asc(), CallRecord.id.asc())

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from ivr.faults.lifecycle import Action, IllegalMove
 from ivr.store.faults import find_fault, move_fault
 from ivr.store.handsets import find_handset
-from ivr.store.models import CALLBACK, CallRecord
+from ivr.store.models import CallRecord
+from ivr.store.tables import CALLBACK
 
 RESPONSE_NOTE = "the engineer called the customer back through the fault line"
 

@@ -1,16 +1,29 @@
-"""The call log: one row per call, written when the call starts and closed when it ends."""
+"""The call log: one row per call, written when the call starts and closed when it ends.
+
+Listings read it with SQLAlchemy Core (`ivr.store.tables`), on a Connection:
+`ivr calls list` then never imports or configures the ORM, which cost it
+more than its query. Rows come back as Core rows, with the same attribute
+names as `CallRecord`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Select, select, update
 
 from ivr.domain import Outcome
-from ivr.store.models import CallRecord, Fault
+from ivr.store.tables import CALLS, FAULTS
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ivr.store.models import CallRecord
+
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -23,40 +36,43 @@ class CallFilter:
     limit: int = 100
 
 
-def filtered_calls(filters: CallFilter) -> Select[CallRecord]:
-    """The calls matching `filters`, unordered: the CLI and the web page share it."""
-    query = select(CallRecord)
+def filtered_calls(filters: CallFilter, query: Select[*Ts]) -> Select[*Ts]:
+    """`query` (of the calls table, or of CallRecord) narrowed to the calls matching
+    `filters`, unordered: the CLI and the web page share it."""
     if filters.since is not None:
-        query = query.where(CallRecord.started_at >= filters.since)
+        query = query.where(CALLS.c.started_at >= filters.since)
     if filters.until is not None:
-        query = query.where(CallRecord.started_at < filters.until)
+        query = query.where(CALLS.c.started_at < filters.until)
     if filters.cli is not None:
-        query = query.where(CallRecord.cli == filters.cli)
+        query = query.where(CALLS.c.cli == filters.cli)
     if filters.outcome is not None:
-        query = query.where(CallRecord.outcome == filters.outcome)
+        query = query.where(CALLS.c.outcome == filters.outcome)
     if filters.priority is not None:
         # faults.reference is unique, so the join never repeats a call.
-        query = query.join(Fault, Fault.reference == CallRecord.fault_reference).where(
-            Fault.priority == filters.priority
+        query = query.join(FAULTS, FAULTS.c.reference == CALLS.c.fault_reference).where(
+            FAULTS.c.priority == filters.priority
         )
     return query
 
 
-def list_calls(session: Session, filters: CallFilter | None = None) -> list[CallRecord]:
+def list_calls(connection: Connection, filters: CallFilter | None = None) -> list[Row[Any]]:
+    """The newest `filters.limit` calls matching `filters`, newest first."""
     filters = filters or CallFilter()
-    query = filtered_calls(filters)
-    query = query.order_by(CallRecord.started_at.desc(), CallRecord.id.desc()).limit(filters.limit)
-    return list(session.scalars(query))
+    query = filtered_calls(filters, select(CALLS))
+    query = query.order_by(CALLS.c.started_at.desc(), CALLS.c.id.desc()).limit(filters.limit)
+    return list(connection.execute(query))
 
 
-def iter_calls(session: Session, filters: CallFilter, batch: int = 1000) -> Iterator[CallRecord]:
-    """Every call matching `filters`, oldest first, loaded `batch` rows at a time.
+def iter_calls(
+    connection: Connection, filters: CallFilter, batch: int = 1000
+) -> Iterator[Row[Any]]:
+    """Every call matching `filters`, oldest first, fetched `batch` rows at a time.
 
     For exports: a year of calls is streamed, never held in memory at once.
     `filters.limit` does not apply.
     """
-    query = filtered_calls(filters).order_by(CallRecord.started_at, CallRecord.id)
-    yield from session.scalars(query.execution_options(yield_per=batch))
+    query = filtered_calls(filters, select(CALLS)).order_by(CALLS.c.started_at, CALLS.c.id)
+    yield from connection.execute(query.execution_options(yield_per=batch))
 
 
 def close_interrupted_calls(session: Session, node: str) -> int:
@@ -68,19 +84,18 @@ def close_interrupted_calls(session: Session, node: str) -> int:
     how many there were.
     """
     result = session.execute(
-        update(CallRecord)
+        update(CALLS)
         .where(
-            CallRecord.node == node,
-            CallRecord.outcome == Outcome.IN_PROGRESS.value,
-            CallRecord.ended_at.is_(None),
+            CALLS.c.node == node,
+            CALLS.c.outcome == Outcome.IN_PROGRESS.value,
+            CALLS.c.ended_at.is_(None),
         )
         .values(outcome=Outcome.INTERRUPTED.value)
-        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def call_as_dict(call: CallRecord) -> dict[str, object]:
+def call_as_dict(call: CallRecord | Row[Any]) -> dict[str, object]:
     return {
         "id": call.id,
         "sip_call_id": call.sip_call_id,

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ivr.addresses import InvalidAddress
+from ivr.addresses import check_emails as check_address_list
 from ivr.domain import UNRESOLVED_STATUSES
 from ivr.names import CUSTOMER_NAME_MAX, InvalidName
 from ivr.names import check_name as check_name_rule
@@ -37,12 +39,8 @@ ACCOUNT_DIGITS = 6
 MIN_PIN = 4
 MAX_PIN = 8
 MAX_NAME = CUSTOMER_NAME_MAX
-MAX_EMAIL = 254
 _ACCOUNT = re.compile(r"^[0-9]{6}$")
 _PIN = re.compile(r"^[0-9]{4,8}$")
-# Deliberately loose: one @, something on each side, a dot in the domain, no
-# spaces. Whether an address works is for the mail server to say.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Generated accounts never start with 0, so they read the same in any tool.
 _FIRST_GENERATED, _LAST_GENERATED = 100000, 999999
 _MAX_ACCOUNT_TRIES = 50
@@ -88,20 +86,12 @@ def check_pin_rules(pin: str) -> str:
     return pin
 
 
-def check_email(address: str) -> str:
-    address = address.strip()
-    if len(address) > MAX_EMAIL or not _EMAIL.match(address):
-        raise CustomerError(f"{address!r} is not an e-mail address")
-    return address
-
-
 def check_emails(addresses: Iterable[str]) -> list[str]:
-    """Each address checked, repeats dropped (case-insensitively), order kept."""
-    kept: dict[str, str] = {}
-    for address in addresses:
-        checked = check_email(address)
-        kept.setdefault(checked.lower(), checked)
-    return list(kept.values())
+    """Each address checked (`ivr.addresses`), repeats dropped, order kept."""
+    try:
+        return check_address_list(addresses)
+    except InvalidAddress as exc:
+        raise CustomerError(str(exc)) from None
 
 
 def looks_like_account(key: str) -> bool:

@@ -7,8 +7,9 @@ survives a power cut or kill -9; PostgreSQL is durable as it comes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -19,11 +20,11 @@ from sqlalchemy.exc import (
     NoSuchModuleError,
     OperationalError,
 )
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
-
-__all__ = ["Conflict", "Database", "Session", "StorageFull", "Unavailable"]
 
 # SQLite's result code for "database or disk is full" (SQLITE_FULL).
 SQLITE_FULL = 13
@@ -136,7 +137,14 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Made on first use: a listing that reads on a Connection (`ivr.store.calls`)
+        never imports the ORM."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     def transaction(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction, committed when this returns.

@@ -1,65 +1,28 @@
 """The fault line's tables, as typed SQLAlchemy 2.0 models.
 
 All instants are stored in UTC (timezone-aware columns); they are shown in
-local time by whoever displays them. Every table is here, so a reader sees
-the whole schema in one file and the migrations compare against one module.
+local time by whoever displays them. Every mapped class is here, so the
+migrations compare against one module; the call log's two tables (calls,
+faults) are written in `ivr.store.tables`, as Core, so that a listing can
+read them without the ORM, and their classes here are mapped onto them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-    false,
-)
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ivr.domain import Channel, FaultStatus, PageKind, PageStatus
+from ivr.domain import PageKind, PageStatus
 from ivr.paging.policy import Step
 from ivr.paging.rota import Rota
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that is always UTC-aware going in and coming out.
-
-    SQLite has no time zone support, so naive values read back are UTC by
-    construction; aware values written are converted to UTC first.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from ivr.store.tables import CALLS, FAULTS, METADATA, UtcDateTime, utcnow
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = METADATA
 
 
 class Customer(Base):
@@ -130,89 +93,63 @@ class PinFailure(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-CALLER = "caller"
-CALLBACK = "callback"
-
-
 class CallRecord(Base):
-    """One call to (or from) the fault line, as the call log shows it."""
+    """One call to (or from) the fault line: the columns are `ivr.store.tables.CALLS`."""
 
-    __tablename__ = "calls"
-    __table_args__ = (
-        Index("ix_calls_started_at_id", "started_at", "id"),
-        Index("ix_calls_cli_started_at", "cli", "started_at"),
-        Index("ix_calls_outcome_started_at", "outcome", "started_at"),
-    )
+    __table__ = CALLS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sip_call_id: Mapped[str] = mapped_column(String(255), index=True)
-    direction: Mapped[str] = mapped_column(String(8), default="inbound")
-    # `caller`: a call to the fault line; `callback`: the fault line calling a
-    # customer back for an engineer (then `page_id` is the page it came from).
-    kind: Mapped[str] = mapped_column(String(12), default=CALLER, server_default=CALLER)
-    # No foreign key: pages already refer to faults, which refer to calls.
-    page_id: Mapped[int | None] = mapped_column(index=True)
-    from_header: Mapped[str | None] = mapped_column(Text)
-    display_name: Mapped[str | None] = mapped_column(String(255))
-    asserted_identity: Mapped[str | None] = mapped_column(Text)
-    source_address: Mapped[str | None] = mapped_column(String(64))
-    cli: Mapped[str | None] = mapped_column(String(20))  # E.164 when it parsed
-    verified: Mapped[bool] = mapped_column(default=False)
-    verification: Mapped[str] = mapped_column(String(255), default="")
-    customer: Mapped[str | None] = mapped_column(String(200))  # the name then, a snapshot
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
-    # How the caller was verified (`VerifiedBy`); None while they are not.
-    verified_by: Mapped[str | None] = mapped_column(String(16))
-    # True once the fault reference has played to its end at least once.
-    reference_heard: Mapped[bool] = mapped_column(default=False, server_default=false())
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    digits: Mapped[str] = mapped_column(String(64), default="")
-    outcome: Mapped[str] = mapped_column(String(20), default="in_progress")
-    fault_reference: Mapped[str | None] = mapped_column(String(16))
-    # The fault-line node that took the call (host:port), so that a node
-    # restarting after a crash can close the calls it was carrying.
-    node: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    sip_call_id: Mapped[str]
+    direction: Mapped[str]
+    kind: Mapped[str]
+    page_id: Mapped[int | None]
+    from_header: Mapped[str | None]
+    display_name: Mapped[str | None]
+    asserted_identity: Mapped[str | None]
+    source_address: Mapped[str | None]
+    cli: Mapped[str | None]
+    verified: Mapped[bool]
+    verification: Mapped[str]
+    customer: Mapped[str | None]
+    customer_id: Mapped[int | None]
+    verified_by: Mapped[str | None]
+    reference_heard: Mapped[bool]
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    digits: Mapped[str]
+    outcome: Mapped[str]
+    fault_reference: Mapped[str | None]
+    node: Mapped[str | None]
 
 
 class Fault(Base):
-    """A reported fault with its SLA clock."""
+    """A reported fault with its SLA clock: the columns are `ivr.store.tables.FAULTS`."""
 
-    __tablename__ = "faults"
+    __table__ = FAULTS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
-    priority: Mapped[str] = mapped_column(String(10), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=FaultStatus.OPEN.value, index=True)
-    customer: Mapped[str | None] = mapped_column(String(200))  # the name then, a snapshot
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
-    verified_by: Mapped[str | None] = mapped_column(String(16))  # as the call was
-    cli: Mapped[str | None] = mapped_column(String(20))
-    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
-    # How it reached us (`Channel`); a ticket's own reference, and any text the
-    # customer wrote, for faults that did not come by phone.
-    channel: Mapped[str] = mapped_column(
-        String(8), default=Channel.PHONE.value, server_default=Channel.PHONE.value
-    )
-    ticket_ref: Mapped[str | None] = mapped_column(String(100))
-    description: Mapped[str | None] = mapped_column(Text)
-    # The priority the customer chose; `priority` is the one CLI SECURE decided.
-    reported_priority: Mapped[str | None] = mapped_column(String(10))
-    # When the fault was closed as out of scope (it is never resolved then).
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    acknowledge_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    respond_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    resolve_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
-    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    id: Mapped[int]
+    reference: Mapped[str]
+    priority: Mapped[str]
+    status: Mapped[str]
+    customer: Mapped[str | None]
+    customer_id: Mapped[int | None]
+    verified_by: Mapped[str | None]
+    cli: Mapped[str | None]
+    call_id: Mapped[int | None]
+    channel: Mapped[str]
+    ticket_ref: Mapped[str | None]
+    description: Mapped[str | None]
+    reported_priority: Mapped[str | None]
+    closed_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime]
+    acknowledge_by: Mapped[datetime | None]
+    respond_by: Mapped[datetime | None]
+    resolve_by: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None]
+    responded_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
 
     call: Mapped[CallRecord | None] = relationship()
 

@@ -11,6 +11,7 @@ that the answer matches Alembic's own reading of the same directory.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,12 +36,27 @@ def _assigned(module: ast.Module, name: str) -> object:
     return None
 
 
+# The lines that may assign the ids: parsing only these, not the whole file with
+# its upgrade() and downgrade(), was most of the schema check's cost.
+_ID_LINES = re.compile(r"^(?:revision|down_revision)\s*(?::[^=\n]*)?=.*$", re.MULTILINE)
+
+
+def _ids_module(path: Path) -> ast.Module:
+    """The file's top-level assignments of the revision ids (the whole file if they
+    do not parse on their own, e.g. a tuple written over several lines)."""
+    source = path.read_text(encoding="utf-8")
+    try:
+        return ast.parse("\n".join(_ID_LINES.findall(source)), str(path))
+    except SyntaxError:
+        return ast.parse(source, str(path))
+
+
 @cache
 def graph() -> dict[str, tuple[str, ...]]:
     """Each revision the code knows, with the revision(s) it follows."""
     revisions: dict[str, tuple[str, ...]] = {}
     for path in sorted(VERSIONS_DIR.glob("*.py")):
-        module = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        module = _ids_module(path)
         revision = _assigned(module, "revision")
         if not isinstance(revision, str):
             continue

@@ -9,15 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.domain import Outcome, Priority
-from ivr.flow.call_flow import (
-    AfterHours,
-    CallFlow,
-    FlowSettings,
-    IllegalEvent,
-    State,
-    UnknownCallers,
-)
+from ivr.domain import AfterHours, Outcome, Priority, UnknownCallers
+from ivr.flow.call_flow import CallFlow, FlowSettings, IllegalEvent, State
 from ivr.flow.events import (
     Answered,
     CancelTimer,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ivr.config import MAX_INBOUND_CALLS, ConfigError, load_config
-from ivr.flow.call_flow import AfterHours, UnknownCallers
+from ivr.domain import AfterHours, UnknownCallers
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,7 @@ from ivr.store.customers import (
     LockoutRule,
     add_customer,
     check_account,
-    check_email,
+    check_emails,
     check_name,
     check_pin,
     check_pin_rules,
@@ -91,7 +91,7 @@ def test_an_account_is_six_digits(account: str) -> None:
 @pytest.mark.parametrize("address", ["nobody", "a@b", "a b@example.com", "a@@example.com"])
 def test_bad_email_addresses_are_refused(address: str) -> None:
     with pytest.raises(CustomerError, match="not an e-mail address"):
-        check_email(address)
+        check_emails([address])
 
 
 def test_names_are_tidied_and_never_only_digits() -> None:

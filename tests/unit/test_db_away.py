@@ -28,8 +28,9 @@ from ivr.domain import Outcome, Priority
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.sla import BusinessCalendar
-from ivr.store.db import Database, Session, StorageFull, Unavailable
+from ivr.store.db import Database, StorageFull, Unavailable
 from ivr.store.models import CallRecord, Fault, Page
+from ivr.store.sessions import Session
 from tests.ports import free_port
 
 T = TypeVar("T")

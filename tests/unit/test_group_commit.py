@@ -21,8 +21,9 @@ from ivr.domain import Outcome
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.sla import BusinessCalendar
-from ivr.store.db import Database, Session, Unavailable
+from ivr.store.db import Database, Unavailable
 from ivr.store.models import CallRecord
+from ivr.store.sessions import Session
 
 T = TypeVar("T")
 T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)

@@ -30,6 +30,8 @@ def test_a_merge_and_a_branch_read_as_alembic_would(
         "d.py": 'revision = "d"\ndown_revision = ("b", "c")\n',
         "e.py": 'revision = "e"\ndown_revision = "d"\n',
         "f.py": 'revision = "f"\ndown_revision = "d"\n',
+        # Written over several lines, with a comment: read from the whole file.
+        "g.py": 'revision = "g"  # the merge\ndown_revision = (\n    "e",\n    "f",\n)\n',
         "helper.py": "x = 1\n",
     }
     for name, text in files.items():
@@ -39,7 +41,8 @@ def test_a_merge_and_a_branch_read_as_alembic_would(
     try:
         assert revisions.graph()["d"] == ("b", "c")
         assert revisions.graph()["a"] == ()
-        assert revisions.heads() == ("e", "f")
-        assert revisions.known() == {"a", "b", "c", "d", "e", "f"}
+        assert revisions.graph()["g"] == ("e", "f")
+        assert revisions.heads() == ("g",)
+        assert revisions.known() == {"a", "b", "c", "d", "e", "f", "g"}
     finally:
         revisions.graph.cache_clear()
