@@ -477,7 +477,7 @@ class SipEngine:
             # engineer, whose relay already re-times it onto 20 ms. The default
             # (fixed, 100-200 ms) held every call's audio about 70 ms and ran a
             # timer per packet on the stack's thread to release it: bridge
-            # delay 153 -> 83 ms, that thread's CPU per call about halved
+            # delay about 150 -> 80 ms, that thread's CPU per call about halved
             # (0.11-0.14 -> 0.065 % of a core), about 12 KiB less RSS per call
             # (bench/FINDINGS-threads.md).
             "audio_jitter_buffer_type off",
