@@ -197,6 +197,14 @@ class Srtp(enum.StrEnum):
     MANDATORY = "mandatory"  # a caller who cannot encrypt is refused
 
 
+class JitterBuffer(enum.StrEnum):
+    """How received audio is held to even out its arrival (the engine's own buffer)."""
+
+    OFF = "off"  # decoded as it arrives: least delay for the callback bridge
+    FIXED = "fixed"  # held 100-200 ms whatever the network does
+    ADAPTIVE = "adaptive"  # held as long as the arrival jitter needs
+
+
 class Codec(enum.StrEnum):
     """The audio codecs the fault line can speak, in the order of preference given."""
 
@@ -221,6 +229,7 @@ class MediaConfig:
     rtp_ports: tuple[int, int] | None = None
     srtp: Srtp = Srtp.OFF
     codecs: tuple[Codec, ...] = (Codec.G722, Codec.PCMU, Codec.PCMA)
+    jitter_buffer: JitterBuffer = JitterBuffer.OFF
 
 
 @dataclass(frozen=True)

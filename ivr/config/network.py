@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ivr.config.model import Codec, MediaConfig, Srtp, TlsConfig, Transport
+from ivr.config.model import Codec, JitterBuffer, MediaConfig, Srtp, TlsConfig, Transport
 from ivr.config.source import Invalid, Section, resolve_path
 from ivr.config.values import one_of, whole
 
@@ -182,7 +182,7 @@ def _no_external_address(raw: str) -> None:
 
 
 def media(section: Section, max_calls: int, sip_ports: tuple[int, ...]) -> MediaConfig:
-    """RTP ports, SRTP and codecs; the port range must hold `max_calls` calls."""
+    """RTP ports, SRTP, codecs and the jitter buffer; the port range must hold `max_calls` calls."""
     defaults = MediaConfig()
     rtp_ports = section.get("rtp_ports", "", _port_range, show=_show_range)
     section.get("external_address", "", _no_external_address, show=lambda _: "")
@@ -190,6 +190,9 @@ def media(section: Section, max_calls: int, sip_ports: tuple[int, ...]) -> Media
         rtp_ports=rtp_ports,
         srtp=section.get("srtp", defaults.srtp.value, one_of(Srtp), show=str),
         codecs=section.get("codecs", _show_codecs(defaults.codecs), _codecs, show=_show_codecs),
+        jitter_buffer=section.get(
+            "jitter_buffer", defaults.jitter_buffer.value, one_of(JitterBuffer), show=str
+        ),
     )
     if rtp_ports is not None and section.ok("rtp_ports"):
         low, high = rtp_ports

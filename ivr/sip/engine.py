@@ -98,6 +98,7 @@ class EngineSettings:
     rtp_ports: tuple[int, int] | None = None
     srtp: str = "off"  # a key of STACK_MEDIA_ENCRYPTION
     codecs: tuple[str, ...] = ("g722", "pcmu", "pcma")  # keys of STACK_CODECS
+    jitter_buffer: str = "off"  # the stack's audio_jitter_buffer_type: off, fixed, adaptive
 
     @property
     def tls_port(self) -> int | None:
@@ -147,6 +148,7 @@ def settings_from(
         rtp_ports=config.media.rtp_ports,
         srtp=config.media.srtp.value,
         codecs=tuple(config.media.codecs),
+        jitter_buffer=config.media.jitter_buffer.value,
     )
 
 
@@ -491,15 +493,14 @@ class SipEngine:
             f"sip_trans_def {s.transports[0]}",
             # Prompts are fed at 8 kHz whatever the codec; the stack resamples.
             f"ausrc_srate {TARGET_RATE}",
-            # Received audio is decoded as it arrives, not held in a jitter
-            # buffer: nobody here listens to it live but the callback bridge's
-            # engineer, whose relay already re-times it onto 20 ms. The default
-            # (fixed, 100-200 ms) held every call's audio about 70 ms and ran a
-            # timer per packet on the stack's thread to release it: bridge
-            # delay about 150 -> 80 ms, that thread's CPU per call about halved
-            # (0.11-0.14 -> 0.065 % of a core), about 12 KiB less RSS per call
-            # (bench/FINDINGS-threads.md).
-            "audio_jitter_buffer_type off",
+            # Off by default ([media] jitter_buffer): received audio is decoded
+            # as it arrives. Nobody here listens to it live but the callback
+            # bridge's engineer, whose relay re-times it onto 20 ms anyway. The
+            # stack's default (fixed, 100-200 ms) held every call's audio about
+            # 70 ms and ran a timer per packet on the stack's thread: bridge
+            # delay about 150 -> 80 ms, that thread's CPU per call about halved,
+            # about 12 KiB less memory per call (bench/FINDINGS.md).
+            f"audio_jitter_buffer_type {s.jitter_buffer}",
         ]
         if s.rtp_range is not None:
             lines.append(f"rtp_ports {s.rtp_range}")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ivr.config import Config, ConfigError, load_config
-from ivr.config.model import Codec, Srtp, Transport
+from ivr.config.model import Codec, JitterBuffer, Srtp, Transport
+from ivr.sip.engine import SipEngine, settings_from
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -75,11 +76,23 @@ def test_media_settings_are_read(tmp_path: Path) -> None:
     text = (
         "[general]\nmax_calls = 10\n"
         "[media]\nrtp_ports = 10000-10019\nsrtp = Mandatory\ncodecs = pcma, g722\n"
+        "jitter_buffer = adaptive\n"
     )
-    media = load_config(write(tmp_path, text)).media
+    config = load_config(write(tmp_path, text))
+    media = config.media
     assert media.rtp_ports == (10000, 10019)
     assert media.srtp is Srtp.MANDATORY
     assert media.codecs == (Codec.PCMA, Codec.G722)
+    assert media.jitter_buffer is JitterBuffer.ADAPTIVE
+    stack = SipEngine(settings_from(config))._stack_directives()
+    assert "audio_jitter_buffer_type adaptive\n" in stack
+
+
+def test_received_audio_is_not_held_in_a_jitter_buffer_unless_asked(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[general]\n"))
+    assert config.media.jitter_buffer is JitterBuffer.OFF
+    stack = SipEngine(settings_from(config))._stack_directives()
+    assert "audio_jitter_buffer_type off\n" in stack
 
 
 MISTAKES = [
@@ -110,6 +123,10 @@ MISTAKES = [
     ("[media]\nsrtp = dtls", "[media] srtp: expected off or optional or mandatory, got 'dtls'"),
     ("[media]\ncodecs = g722, opus", "[media] codecs: expected g722 or pcma or pcmu, got 'opus'"),
     ("[media]\ncodecs = pcmu, PCMU", "[media] codecs: pcmu is given twice"),
+    (
+        "[media]\njitter_buffer = 60",
+        "[media] jitter_buffer: expected off or fixed or adaptive, got '60'",
+    ),
 ]
 
 
