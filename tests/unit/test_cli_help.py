@@ -89,7 +89,7 @@ def test_the_top_level_help_documents_exit_codes() -> None:
 
 
 # What `ivr calls list` and `ivr calls export` must not import, each of which cost it more
-# than its own query did (bench/FINDINGS-cli.md): the service, the web UI, the prompt
+# than its own query did (bench/FINDINGS.md, section 11): the service, the web UI, the prompt
 # renderer, the holiday tables, Alembic, the ORM (listings read the call log with Core,
 # `ivr.store.tables`) and the models it maps, and the call flow (sip.conf's words for it
 # are in ivr.domain). Checked by what is imported rather than by timing the command.
