@@ -76,6 +76,7 @@ class _Queued(Generic[T]):
 
     work: Callable[[Session], T]
     done: asyncio.Future[T]
+    urgent: bool = False  # a fault that pages: committed ahead of the rest, without them
 
     def deliver(self, outcome: object) -> None:
         if self.done.done():  # its caller was cancelled
@@ -125,11 +126,17 @@ class DbWriter:
         self.pending = 0
         self.on_commit: Callable[[float], None] | None = None
 
-    async def _run_once(self, work: Callable[[Session], T]) -> T:
-        """One attempt at `work`, committed with whatever else is queued by then."""
+    async def _run_once(self, work: Callable[[Session], T], urgent: bool = False) -> T:
+        """One attempt at `work`, committed with whatever else is queued by then
+        (an urgent one before the others, with only the urgent ones)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
-        self._queued.append(_Queued(work, done))
+        if urgent:
+            # After the urgent ones already waiting, before everything else.
+            ahead = sum(1 for queued in self._queued if queued.urgent)
+            self._queued.insert(ahead, _Queued(work, done, urgent=True))
+        else:
+            self._queued.append(_Queued(work, done))
         if self._committing is None or self._committing.done():
             self._committing = loop.create_task(self._commit_queued())
         self.pending += 1
@@ -144,7 +151,12 @@ class DbWriter:
         many calls is what keeps the writer from being the service's bottleneck."""
         loop = asyncio.get_running_loop()
         while self._queued:
-            group, self._queued = self._queued[:MAX_GROUP], self._queued[MAX_GROUP:]
+            # Faults that page go first, in a group of their own: a critical
+            # fault's commit (and so its page) must not wait for a big group of
+            # other calls' writes, and many at once (an outage) still share one.
+            urgent = sum(1 for queued in self._queued if queued.urgent)
+            size = min(urgent or MAX_GROUP, MAX_GROUP)
+            group, self._queued = self._queued[:size], self._queued[size:]
             works = [queued.work for queued in group]
             try:
                 outcomes = await loop.run_in_executor(self._writer, self._commit_group, works)
@@ -183,12 +195,14 @@ class DbWriter:
             self.on_commit(time.perf_counter() - started)
         return result
 
-    async def _run(self, work: Callable[[Session], T], what: str = "a write") -> T:
+    async def _run(
+        self, work: Callable[[Session], T], what: str = "a write", *, urgent: bool = False
+    ) -> T:
         """Commit `work` (idempotent), waiting a bounded time for a database that is away."""
         window = RetryWindow(self._clock(), self.wait_seconds)
         while True:
             try:
-                result = await self._run_once(work)
+                result = await self._run_once(work, urgent)
             except StorageFull as exc:
                 self._failed(exc)
                 log.critical(
@@ -283,7 +297,9 @@ class DbWriter:
 
         for _ in range(3):
             try:
-                reference = await self._run(work, f"the fault of call record {call_id}")
+                reference = await self._run(
+                    work, f"the fault of call record {call_id}", urgent=pages
+                )
             except Conflict:
                 # Another node took the same reference between our check and
                 # our commit: draw again.

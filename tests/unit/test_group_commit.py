@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import NoResultFound
 
 from ivr.db_writer import DbWriter, NewCall
-from ivr.domain import Outcome
+from ivr.domain import Outcome, Priority
 from ivr.flow.events import CallSummary
 from ivr.paging.policy import Policy
 from ivr.sla import BusinessCalendar
@@ -156,3 +156,21 @@ async def test_a_lone_write_is_its_own_transaction(db: CountingDatabase, writer:
     assert db.transactions == 2
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(CallRecord)) == 2
+
+
+async def test_a_fault_that_pages_commits_before_other_writes_and_without_them(
+    db: CountingDatabase, writer: DbWriter
+) -> None:
+    opened = await asyncio.gather(*(writer.open_call(arriving(n)) for n in range(4)))
+    db.transactions = 0
+    at = T0 + timedelta(seconds=1)
+    # Queued together, the fault last: it still commits first, in a transaction of its own.
+    others = [asyncio.ensure_future(writer.mark_answered(call.id, at)) for call in opened[:3]]
+    ordinary = asyncio.ensure_future(writer.record_fault(opened[3].id, Priority.HIGH, at))
+    critical = asyncio.ensure_future(writer.record_fault(opened[0].id, Priority.CRITICAL, at))
+    committed = await critical
+    assert committed.pages
+    assert db.transactions == 1
+    assert not any(write.done() for write in [*others, ordinary])
+    await asyncio.gather(*others, ordinary)
+    assert db.transactions == 2
