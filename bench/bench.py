@@ -334,6 +334,67 @@ class Sampler:
         return [s for s in self.samples if start <= s.at <= end]
 
 
+# The engine's threads, by the names it gives them; every other thread of the
+# process (the SIP stack's own, Python's, the log reader) is "stack and Python".
+ENGINE_THREADS = ("Audio TX", "aumem_src", "aumem_play")
+STACK_AND_PYTHON = "stack and Python"
+
+
+class ThreadCpu:
+    """CPU time of one process's threads by name, read every second in a thread.
+
+    A call's threads end with the call, so each thread's last reading is kept;
+    what a thread used in the second before it ended is missed (about 2 % of
+    a call's 40 s).
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._first: dict[int, float] = {}
+        self._last: dict[int, tuple[str, float]] = {}
+        self.started = self.ended = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self.started = time.monotonic()
+        self._first = {tid: cpu for tid, (_, cpu) in self._read().items()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.ended = time.monotonic()
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        found: dict[int, tuple[str, float]] = {}
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{self.pid}/task"):
+                with contextlib.suppress(OSError, ValueError):
+                    stat = Path(f"/proc/{self.pid}/task/{task}/stat").read_text()
+                    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+                    fields = stat.rsplit(")", 1)[1].split()
+                    found[int(task)] = (name, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self._last.update(self._read())
+        self._last.update(self._read())
+
+    def per_call(self, calls: int) -> dict[str, float]:
+        """% of a core per call, mean over the sampling, for each kind of thread."""
+        seconds = self.ended - self.started
+        if not calls or seconds <= 0:
+            return {}
+        used: dict[str, float] = defaultdict(float)
+        for tid, (name, cpu) in self._last.items():
+            group = name if name in ENGINE_THREADS else STACK_AND_PYTHON
+            used[group] += cpu - self._first.get(tid, 0.0)
+        return {group: 100 * cpu / seconds / calls for group, cpu in used.items()}
+
+
 def cpu_percent(samples: list[Sample]) -> float:
     if len(samples) < 2 or samples[-1].at <= samples[0].at:
         return float("nan")
@@ -920,6 +981,8 @@ class Step:
     rss_idle_mb: float = float("nan")
     rss_peak_mb: float = float("nan")
     threads_peak: int = 0
+    # One process only: % of a core per call by kind of thread (ThreadCpu).
+    thread_cpu: dict[str, float] = field(default_factory=dict)
     rtp: RtpStats = field(default_factory=RtpStats)
     seconds: float = 0.0
     load: str = ""
@@ -960,7 +1023,12 @@ def drive_step(
     calls = step.calls
     hold_ms = int(1000 * (calls / CAPACITY_RATE + 2))
     capture = workdir / "rtp.pcap"
-    with Sampler(*pids) as sampler, Capture(capture, f"udp dst port {media_port}", 96):
+    threads = ThreadCpu(pids[0]) if len(pids) == 1 else contextlib.nullcontext()
+    with (
+        Sampler(*pids) as sampler,
+        threads,
+        Capture(capture, f"udp dst port {media_port}", 96),
+    ):
         idle = sampler.samples[-1] if sampler.samples else read_procs(pids)
         run = run_sipp_caller(
             workdir,
@@ -987,6 +1055,8 @@ def drive_step(
         step.rss_idle_mb = idle.rss_kb / 1024
     step.rss_peak_mb = max((s.rss_kb for s in busy), default=0) / 1024
     step.threads_peak = max((s.threads for s in busy), default=0)
+    if isinstance(threads, ThreadCpu):
+        step.thread_cpu = threads.per_call(run.peak_calls)
     step.rtp = rtp_stats(capture, media_port)
     if run.returncode != 0 or run.successful != calls or run.failed:
         step.problems.append(
@@ -2290,6 +2360,18 @@ class Report:
                 )
         return "\n".join(out)
 
+    def threads_markdown(self) -> str:
+        steps = [s for s in self.steps("faultline") if s.thread_cpu]
+        if not steps:
+            return ""
+        groups = [*ENGINE_THREADS, STACK_AND_PYTHON]
+        out = ["| callers | " + " | ".join(groups) + " | all |", "|" + "---|" * (len(groups) + 2)]
+        for s in steps:
+            cells = [fmt(s.thread_cpu.get(group, 0.0), 3) for group in groups]
+            total = fmt(sum(s.thread_cpu.values()), 3)
+            out.append(f"| {s.calls} | " + " | ".join(cells) + f" | {total} |")
+        return "\n".join(out)
+
     def cluster_markdown(self) -> str:
         """The whole box at each two-node step: each node, Kamailio, PostgreSQL."""
         parts = [*(f"node {name}" for name in CLUSTER_NODES), "Kamailio", "PostgreSQL"]
@@ -2351,6 +2433,16 @@ class Report:
             self.steps_markdown(),
             "",
         ]
+        threads = self.threads_markdown()
+        if threads:
+            lines += [
+                "Where the fault line's CPU goes, % of a core per call (mean over the step, "
+                "from /proc/PID/task: the engine's threads by name, and everything else in "
+                "the process):",
+                "",
+                threads,
+                "",
+            ]
         if self.cluster:
             lines += [
                 "## Two nodes behind Kamailio",
