@@ -196,7 +196,8 @@ def media(section: Section, max_calls: int, sip_ports: tuple[int, ...]) -> Media
     )
     if rtp_ports is not None and section.ok("rtp_ports"):
         low, high = rtp_ports
-        calls = (high - low + 1) // PORTS_PER_CALL
+        # RTP takes even ports (the engine starts an odd range one port up).
+        calls = (high - (low + low % 2) + 1) // PORTS_PER_CALL
         if calls < max_calls:
             section.problem(
                 "rtp_ports",

@@ -113,7 +113,13 @@ class EngineSettings:
 
     @property
     def rtp_range(self) -> str | None:
-        return None if self.rtp_ports is None else f"{self.rtp_ports[0]}-{self.rtp_ports[1]}"
+        """The range as the stack is given it: from an even port. The stack puts RTP on
+        an even port by clearing the lowest bit of the one it draws, so from an odd start
+        it could use the port just below the range (and a firewall would drop it)."""
+        if self.rtp_ports is None:
+            return None
+        low, high = self.rtp_ports
+        return f"{low + low % 2}-{high}"
 
     def listeners(self) -> str:
         """Where SIP is listened for, for the log: "127.0.0.1:5060 (udp, tcp), 5061 (tls)"."""

@@ -106,13 +106,18 @@ def test_a_call_over_tls_with_srtp_reports_a_fault(
 def test_a_g722_caller_is_served_at_8_khz_with_rtp_in_the_range(
     fault_line_factory: Any, phones: list[BaresipPhone], tmp_path: Path
 ) -> None:
-    line_rtp = free_ports(20)
+    # The line's range starts on an odd port: the engine takes even ports for RTP,
+    # and must still keep within the range (not drop to the even port below it).
+    first = free_ports(21)
+    line_rtp = first + 1 - first % 2
     line = fault_line_factory(
-        general={"max_calls": "10"},
+        general={"max_calls": "9"},
         media={"rtp_ports": f"{line_rtp}-{line_rtp + 19}", "codecs": "g722, pcmu"},
         recording={"max_seconds": "2"},
     )
-    phone_rtp = free_ports(4)
+    # The phone's from an even port, so that its RTP is where the capture looks.
+    first = free_ports(5)
+    phone_rtp = first + first % 2
     voice = tmp_path / "tone16k.wav"
     subprocess.run(
         ["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(voice),

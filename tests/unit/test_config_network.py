@@ -88,6 +88,16 @@ def test_media_settings_are_read(tmp_path: Path) -> None:
     assert "audio_jitter_buffer_type adaptive\n" in stack
 
 
+def test_an_odd_first_rtp_port_is_left_unused(tmp_path: Path) -> None:
+    """The engine puts RTP on the even port at or below the one it draws: it is given
+    the range from an even port, so that it never uses the port below the range."""
+    text = "[general]\nmax_calls = 9\n[media]\nrtp_ports = 10001-10019\n"
+    assert settings_from(load_config(write(tmp_path, text))).rtp_range == "10002-10019"
+    too_small = write(tmp_path, "[general]\nmax_calls = 10\n[media]\nrtp_ports = 10001-10020\n")
+    [found] = problems(too_small)
+    assert "10001-10020 has room for 9 calls" in found
+
+
 def test_received_audio_is_not_held_in_a_jitter_buffer_unless_asked(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[general]\n"))
     assert config.media.jitter_buffer is JitterBuffer.OFF
