@@ -168,9 +168,15 @@ async def test_a_fault_that_pages_commits_before_other_writes_and_without_them(
     others = [asyncio.ensure_future(writer.mark_answered(call.id, at)) for call in opened[:3]]
     ordinary = asyncio.ensure_future(writer.record_fault(opened[3].id, Priority.HIGH, at))
     critical = asyncio.ensure_future(writer.record_fault(opened[0].id, Priority.CRITICAL, at))
-    committed = await critical
-    assert committed.pages
-    assert db.transactions == 1
-    assert not any(write.done() for write in [*others, ordinary])
-    await asyncio.gather(*others, ordinary)
+    finished: list[str] = []
+
+    def note(name: str) -> Callable[[object], None]:
+        return lambda _: finished.append(name)
+
+    critical.add_done_callback(note("critical"))
+    ordinary.add_done_callback(note("ordinary"))
+    others[0].add_done_callback(note("other"))
+    await asyncio.gather(critical, ordinary, *others)
+    assert critical.result().pages
+    assert finished[0] == "critical"
     assert db.transactions == 2
