@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import itertools
 import json
 import math
@@ -1165,13 +1164,8 @@ def capacity(kind: str, steps: Sequence[int]) -> list[Step]:
 
 # ---- two nodes behind Kamailio ---------------------------------------------------------------
 
-KAMAILIO_CFG = REPO / "deploy" / "kamailio" / "kamailio.cfg"
-KAMAILIO_MODULES = "/usr/lib/*/kamailio/modules"
-# As deploy/README.md lays it out, on loopback: the proxy on an address of its own (the only
-# one the nodes believe caller identity from), the callers coming in from the carrier trunk's
-# (trusted by the proxy, so never flood-limited), the nodes on 127.0.0.1.
-PROXY = "127.0.0.2"
-TRUNK = "127.0.0.3"
+sys.path.insert(0, str(REPO))  # the tests' helpers: tests/kamailio.py, tests/pg.py
+from tests.kamailio import PROXY, TRUNK, kamailio_command  # noqa: E402
 
 
 class Kamailio:
@@ -1193,30 +1187,9 @@ class Kamailio:
         return self.process.pid
 
     def start(self) -> None:
-        modules = sorted(glob.glob(KAMAILIO_MODULES))
-        binary = shutil.which("kamailio") or "/usr/sbin/kamailio"
-        if not modules or not Path(binary).exists():
-            raise RuntimeError("kamailio is not installed: run scripts/bootstrap")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        dispatcher = self.workdir / "dispatcher.list"
-        dispatcher.write_text(
-            "".join(f"1 {uri} 0 0 name=node-{i}\n" for i, uri in enumerate(self.nodes)),
-            encoding="ascii",
+        command = kamailio_command(
+            self.workdir, self.rundir, port=self.port, nodes=self.nodes, trunk_tag="bench-trunk"
         )
-        trusted = self.workdir / "trusted.list"
-        trusted.write_text(f"1 {TRUNK} 32 0 bench-trunk\n", encoding="ascii")
-        defines = {
-            "SIP_ADDR": PROXY,
-            "SIP_PORT": str(self.port),
-            "DS_LIST": f'"{dispatcher}"',
-            "TRUSTED_LIST": f'"{trusted}"',
-            "CTL_SOCKET": f'"unix:{self.rundir}/ctl"',
-        }
-        command = [
-            binary, "-DD", "-E", "-f", str(KAMAILIO_CFG), "-L", modules[0],
-            "-P", str(self.rundir / "kamailio.pid"), "-Y", str(self.rundir),
-            *(arg for name, value in defines.items() for arg in ("-A", f"{name}={value}")),
-        ]  # fmt: skip
         self.process = PROCESSES.start(command, self.log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -1259,7 +1232,6 @@ class Kamailio:
 def start_postgres() -> Any:
     """The tests' throwaway PostgreSQL server (tests/pg.py), started; the caller stops it.
     Raises when tests/pg.py cannot be imported or finds no server binaries."""
-    sys.path.insert(0, str(REPO))
     from tests.pg import PostgresCluster
 
     return PostgresCluster.start()

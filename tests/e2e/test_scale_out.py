@@ -28,8 +28,6 @@ committed from call ID"), which also shows the node committed the fault.
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 import shutil
 import signal
@@ -49,20 +47,16 @@ import pytest
 from tests.e2e.conftest import (
     KNOWN_CUSTOMER,
     KNOWN_NUMBER,
-    REPO,
     SCENARIOS,
     FaultLine,
     write_config,
 )
 from tests.e2e.test_spine import UNKNOWN_NUMBER
+from tests.kamailio import PROXY, TRUNK, kamailio_command
 from tests.ports import free_port
 
 pytestmark = pytest.mark.scale
 
-KAMAILIO_CFG = REPO / "deploy" / "kamailio" / "kamailio.cfg"
-KAMAILIO_MODULES = "/usr/lib/*/kamailio/modules"
-PROXY = "127.0.0.2"  # Kamailio; the nodes trust caller identity from here only
-TRUNK = "127.0.0.3"  # the carrier trunk, in the proxy's trusted.list
 CALLER = "127.0.0.1"  # everyone else
 NODE_NAMES = ("a", "b", "c")
 # Short rings and waits. The retry waits long enough for the node that
@@ -145,37 +139,18 @@ class Kamailio:
         return f"unix:{self.rundir}/ctl"
 
     def start(self) -> None:
-        binary = shutil.which("kamailio") or "/usr/sbin/kamailio"
-        modules = sorted(glob.glob(KAMAILIO_MODULES))
-        if not os.path.exists(binary) or not modules:
-            raise AssertionError("kamailio is not installed: run scripts/bootstrap")
-        dispatcher = self.workdir / "dispatcher.list"
-        dispatcher.write_text(
-            "".join(f"1 {uri} 0 0 name=node-{i}\n" for i, uri in enumerate(self.nodes)),
-            encoding="ascii",
-        )
-        trusted = self.workdir / "trusted.list"
-        trusted.write_text(f"1 {TRUNK} 32 0 test-trunk\n", encoding="ascii")
         self.port = free_port_on(PROXY)
-        defines = {
-            "SIP_ADDR": PROXY,
-            "SIP_PORT": str(self.port),
-            "DS_LIST": f'"{dispatcher}"',
-            "TRUSTED_LIST": f'"{trusted}"',
-            "CTL_SOCKET": f'"{self.ctl}"',
-            "PING_INTERVAL": "1",
-            "NODE_TIMEOUT_MS": "1000",
-            **self.defines,
-        }
         command = [
             *self.command_prefix,
-            binary, "-DD", "-E",
-            "-f", str(KAMAILIO_CFG),
-            "-L", modules[0],
-            "-P", str(self.rundir / "kamailio.pid"),
-            "-Y", str(self.rundir),
-            *(arg for name, value in defines.items() for arg in ("-A", f"{name}={value}")),
-        ]  # fmt: skip
+            *kamailio_command(
+                self.workdir,
+                self.rundir,
+                port=self.port,
+                nodes=self.nodes,
+                trunk_tag="test-trunk",
+                defines={"PING_INTERVAL": "1", "NODE_TIMEOUT_MS": "1000", **self.defines},
+            ),
+        ]
         # Kamailio's log quotes what it could not parse, bytes and all.
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
